@@ -1,0 +1,30 @@
+# spark_control — the quick start is `make demo` and `make test`.
+SHELL := /bin/bash
+HA_PY := .venv/ha/bin/python
+ADDON_PY := .venv/addon/bin/python
+
+.PHONY: setup test lint bench demo lock clean
+
+setup:
+	@bash scripts/setup.sh
+
+test: setup
+	@bash scripts/test.sh
+
+lint: setup
+	$(HA_PY) -m ruff check .
+	$(HA_PY) -m ruff format --check .
+	$(HA_PY) -m mypy custom_components/spark_control
+	$(ADDON_PY) -m mypy --python-version 3.11 gpu_addon/spark_diarizer relay_lib
+
+bench: setup
+	@bash scripts/bench.sh
+
+demo: setup
+	@bash scripts/demo.sh
+
+lock:
+	@bash scripts/lock.sh
+
+clean:
+	rm -rf .venv build .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Re-resolve both environments from requirements/*.in and write the lock files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >/dev/null  # makes sure uv is there
+UV=.venv/tools/bin/uv
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+py313="$(scripts/find_python.sh 3.13 3.13.0)"; py311="$(scripts/find_python.sh 3.11)"
+"$py313" -m venv "$tmp/ha"
+"$UV" pip install --python "$tmp/ha/bin/python" -r requirements/ha.in
+"$UV" pip freeze --python "$tmp/ha/bin/python" > requirements/ha.lock
+"$py311" -m venv "$tmp/addon"
+# The CPU torch wheel carries a local version (+cpu) that only the on-disk wheel offers.
+sed 's/^torch==2.13.0$/torch==2.13.0+cpu/' requirements/addon.in > "$tmp/addon.in"
+"$UV" pip install --python "$tmp/addon/bin/python" --find-links /opt/wheels -r "$tmp/addon.in"
+"$UV" pip freeze --python "$tmp/addon/bin/python" > requirements/addon.lock
+echo "lock: wrote requirements/ha.lock and requirements/addon.lock"

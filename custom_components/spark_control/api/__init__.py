@@ -1,0 +1,110 @@
+"""Pure asyncio client for a pair of DGX Sparks (no Home Assistant imports).
+
+Public surface (stable; new names are only ever added):
+
+- `SparkCluster(config, credentials, *, session, catalog=None, connect_timeout=10,
+  command_timeout=30)` — `fetch_host_key(host, port)` (static), `machine_id()`,
+  `test_connection()`, `status()`, `swap_model(model, on_progress, *, mode, timeout)` with
+  `swap_progress` / `swap_log` / `swap_running`, `download_model(repo_id, target, revision,
+  on_progress)` / `cancel_download()` / `download_progress` / `list_downloaded()`,
+  `check_update()` / `apply_update(on_log)`, `service_action(key, action)`, `catalog`,
+  `vllm_base_url`, `service_base_url(key)`, `close()`.
+- Configuration: `ClusterConfig`, `HostConfig`, `ServiceConfig`, `Credentials`.
+- Snapshots: `ClusterStatus`, `NodeStatus`, `GpuStats`, `MemoryStats`, `VllmStatus`,
+  `ServiceStatus`, `CheckoutInfo`, `SwapProgress`/`SwapState`, `DownloadProgress`/`DownloadState`,
+  `UpdateInfo`.
+- Catalog: `Catalog(storage)`, `CatalogStorage` (protocol: async load/save of a JSON dict),
+  `MemoryCatalogStorage`, `CatalogModel`, `ModelSettings`.
+- Keys: `generate_key_pair(comment)`, `load_private_key(text, passphrase)` → `KeyPair`
+  (CPU work: call from an executor).
+- Errors (all `SparkError`): `SparkConnectionError`, `SparkAuthError`, `HostKeyUnknownError`,
+  `HostKeyChangedError`, `CommandError`, `InvalidInputError`, `SwapInProgressError`,
+  `SparkTimeoutError`, `ModelLoadError` (with `LoadFailure`), `DownloadError`, `UpdateError`.
+"""
+
+from .catalog import Catalog, CatalogStorage, MemoryCatalogStorage
+from .client import SparkCluster
+from .exceptions import (
+    CommandError,
+    DownloadError,
+    HostKeyChangedError,
+    HostKeyUnknownError,
+    InvalidInputError,
+    LoadFailure,
+    ModelLoadError,
+    SparkAuthError,
+    SparkConnectionError,
+    SparkError,
+    SparkTimeoutError,
+    SwapInProgressError,
+    UpdateError,
+)
+from .keys import generate_key_pair, load_private_key
+from .models import (
+    CatalogModel,
+    CheckoutInfo,
+    ClusterConfig,
+    ClusterStatus,
+    Credentials,
+    DownloadProgress,
+    DownloadState,
+    GpuStats,
+    HostConfig,
+    KeyPair,
+    LaunchMode,
+    MemoryStats,
+    ModelSettings,
+    NodeStatus,
+    ServiceAction,
+    ServiceConfig,
+    ServiceKey,
+    ServiceStatus,
+    SwapProgress,
+    SwapState,
+    UpdateInfo,
+    VllmStatus,
+)
+
+__all__ = [
+    "Catalog",
+    "CatalogModel",
+    "CatalogStorage",
+    "CheckoutInfo",
+    "ClusterConfig",
+    "ClusterStatus",
+    "CommandError",
+    "Credentials",
+    "DownloadError",
+    "DownloadProgress",
+    "DownloadState",
+    "GpuStats",
+    "HostConfig",
+    "HostKeyChangedError",
+    "HostKeyUnknownError",
+    "InvalidInputError",
+    "KeyPair",
+    "LaunchMode",
+    "LoadFailure",
+    "MemoryCatalogStorage",
+    "MemoryStats",
+    "ModelLoadError",
+    "ModelSettings",
+    "NodeStatus",
+    "ServiceAction",
+    "ServiceConfig",
+    "ServiceKey",
+    "ServiceStatus",
+    "SparkAuthError",
+    "SparkCluster",
+    "SparkConnectionError",
+    "SparkError",
+    "SparkTimeoutError",
+    "SwapInProgressError",
+    "SwapProgress",
+    "SwapState",
+    "UpdateError",
+    "UpdateInfo",
+    "VllmStatus",
+    "generate_key_pair",
+    "load_private_key",
+]

@@ -1,0 +1,7 @@
+"""Entry point for `python -m relay_lib`."""
+
+import sys
+
+from relay_lib.cli import main
+
+sys.exit(main())

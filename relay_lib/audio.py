@@ -1,0 +1,159 @@
+"""Stream-decode any ffmpeg-readable recording into 16 kHz mono PCM16 chunks at exact offsets.
+
+Only one chunk (plus the overlap carried into the next) is ever held in memory, so a multi-hour
+file costs the same RAM as a five-minute one.
+"""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+from relay_lib.errors import AudioDecodeError
+
+SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One slice of the recording; `start_sample` is exact, so offsets never drift."""
+
+    index: int
+    start_sample: int
+    samples: npt.NDArray[np.int16]
+
+    @property
+    def start_s(self) -> float:
+        """Offset of the first sample in seconds."""
+        return self.start_sample / SAMPLE_RATE
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the chunk in seconds."""
+        return len(self.samples) / SAMPLE_RATE
+
+    @property
+    def end_s(self) -> float:
+        """Offset just past the last sample in seconds."""
+        return (self.start_sample + len(self.samples)) / SAMPLE_RATE
+
+    def to_wav(self) -> bytes:
+        """The chunk as an in-memory 16 kHz mono PCM16 WAV file, the upload format."""
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as writer:
+            writer.setnchannels(1)
+            writer.setsampwidth(2)
+            writer.setframerate(SAMPLE_RATE)
+            writer.writeframes(self.samples.astype("<i2", copy=False).tobytes())
+        return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Chunk length and overlap in samples, validated once."""
+
+    chunk_samples: int
+    overlap_samples: int
+
+    @classmethod
+    def from_seconds(cls, chunk_s: float, overlap_s: float = 0.0) -> ChunkPlan:
+        """Build a plan; the overlap must leave every chunk some new audio."""
+        chunk = round(chunk_s * SAMPLE_RATE)
+        overlap = round(overlap_s * SAMPLE_RATE)
+        if chunk < SAMPLE_RATE:
+            raise ValueError("chunk length must be at least 1 s")
+        if overlap < 0 or overlap * 2 > chunk:
+            raise ValueError("overlap must be between 0 and half the chunk length")
+        return cls(chunk, overlap)
+
+    @property
+    def step_samples(self) -> int:
+        """Distance between the starts of two consecutive chunks."""
+        return self.chunk_samples - self.overlap_samples
+
+    def chunk_count(self, total_samples: int) -> int:
+        """Number of chunks a recording of total_samples yields (same rule as iter_chunks)."""
+        if total_samples <= 0:
+            return 0
+        if total_samples <= self.chunk_samples:
+            return 1
+        return 1 + -(-(total_samples - self.chunk_samples) // self.step_samples)
+
+
+def probe_duration(path: Path | str) -> float | None:
+    """Container duration in seconds, or None when the container does not say (streams)."""
+    try:
+        with av.open(str(path)) as container:
+            stream = _audio_stream(container, path)
+            if stream.duration is not None and stream.time_base is not None:
+                return float(stream.duration * stream.time_base)
+            if container.duration is not None:
+                return container.duration / 1_000_000
+    except AudioDecodeError:
+        raise
+    except (OSError, av.FFmpegError) as err:
+        raise AudioDecodeError(f"cannot read {path}: {err}") from err
+    return None
+
+
+def _audio_stream(container: av.container.InputContainer, path: Path | str) -> av.AudioStream:
+    if not container.streams.audio:
+        raise AudioDecodeError(f"{path} has no audio track")
+    return container.streams.audio[0]
+
+
+def iter_pcm(path: Path | str) -> Iterator[npt.NDArray[np.int16]]:
+    """Yield the first audio track as consecutive 16 kHz mono int16 blocks (decoder-sized)."""
+    try:
+        container = av.open(str(path))
+    except (OSError, av.FFmpegError) as err:
+        raise AudioDecodeError(f"cannot open {path}: {err}") from err
+    with container:
+        stream = _audio_stream(container, path)
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    yield out.to_ndarray().reshape(-1).astype(np.int16, copy=False)
+            for out in resampler.resample(None):
+                yield out.to_ndarray().reshape(-1).astype(np.int16, copy=False)
+        except av.FFmpegError as err:
+            raise AudioDecodeError(f"cannot decode {path}: {err}") from err
+
+
+def iter_chunks(path: Path | str, plan: ChunkPlan) -> Iterator[Chunk]:
+    """Yield fixed-length chunks (the last may be shorter); consecutive chunks share the overlap.
+
+    Raises AudioDecodeError when the file cannot be decoded or holds no audio samples.
+    """
+    buffer = np.empty(plan.chunk_samples, dtype=np.int16)
+    filled = 0
+    start = 0
+    index = 0
+    fresh = False  # whether the buffer holds samples no emitted chunk has covered yet
+    for block in iter_pcm(path):
+        pos = 0
+        while pos < len(block):
+            take = min(len(block) - pos, plan.chunk_samples - filled)
+            buffer[filled : filled + take] = block[pos : pos + take]
+            filled += take
+            pos += take
+            fresh = True
+            if filled == plan.chunk_samples:
+                yield Chunk(index, start, buffer.copy())
+                index += 1
+                start += plan.step_samples
+                buffer[: plan.overlap_samples] = buffer[plan.step_samples :]
+                filled = plan.overlap_samples
+                fresh = False
+    if fresh and filled:
+        yield Chunk(index, start, buffer[:filled].copy())
+    elif index == 0:
+        raise AudioDecodeError(f"{path} holds no audio samples")

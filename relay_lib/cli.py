@@ -1,0 +1,233 @@
+"""`python -m relay_lib`: diarize (and transcribe) a recording through the Spark add-on(s).
+
+Exit codes: 0 ok, 1 unexpected error, 2 bad usage, 3 unreadable input, 4 service unreachable,
+5 a chunk failed for good (or a service broke its contract), 6 discovery/token problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import aiohttp
+
+from relay_lib.audio import ChunkPlan
+from relay_lib.client import RelayClient, RetryPolicy, probe
+from relay_lib.clustering import SpeakerHints
+from relay_lib.discovery import discover, token_from_env
+from relay_lib.errors import (
+    AudioDecodeError,
+    DiscoveryError,
+    RelayError,
+    ServiceUnreachableError,
+)
+from relay_lib.pipeline import RelayOptions, build_result, process_chunks
+from relay_lib.progress import ProgressBar
+from relay_lib.result import RelayResult
+from relay_lib.writers import FORMATS, render
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_UNREACHABLE = 4
+EXIT_CHUNK = 5
+EXIT_DISCOVERY = 6
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's arguments (kept separate so tests can inspect it)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m relay_lib",
+        description="Speaker-diarize (and optionally transcribe) a recording of any length by "
+        "chunking it across Spark diarization add-ons and clustering the speakers globally.",
+    )
+    parser.add_argument("input", type=Path, help="audio or video file ffmpeg can read")
+    parser.add_argument(
+        "--addon",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="diarization add-on base URL (repeat to spread chunks over several)",
+    )
+    parser.add_argument("--stt", metavar="URL", help="OpenAI-compatible STT base URL (Parakeet)")
+    parser.add_argument("--stt-model", metavar="NAME", help="model field sent to the STT service")
+    parser.add_argument(
+        "--discover",
+        metavar="HA_URL",
+        help="take add-on and STT URLs from Home Assistant's spark_control discovery",
+    )
+    parser.add_argument(
+        "--token-env",
+        metavar="VAR",
+        help="environment variable holding the HA token "
+        "(default: SPARK_CONTROL_TOKEN, then HA_TOKEN)",
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, help="output format (default: from -o, else txt)"
+    )
+    parser.add_argument("-o", "--output", type=Path, help="output file (default: stdout)")
+    parser.add_argument("--chunk-seconds", type=_positive_float, default=300.0)
+    parser.add_argument("--overlap-seconds", type=float, default=0.0)
+    parser.add_argument(
+        "--concurrency", type=_positive_int, help="chunks in flight (default 2 per add-on)"
+    )
+    parser.add_argument("--speakers", type=_positive_int, help="exact number of speakers, if known")
+    parser.add_argument("--min-speakers", type=_positive_int)
+    parser.add_argument("--max-speakers", type=_positive_int)
+    parser.add_argument(
+        "--threshold",
+        type=_positive_float,
+        help="cosine-distance merge threshold (default: per embedding model)",
+    )
+    parser.add_argument("--retries", type=_positive_int, default=4, help="attempts per request")
+    parser.add_argument(
+        "--timeout", type=_positive_float, default=900.0, help="seconds per request"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    return parser
+
+
+def _format_for(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    suffix = args.output.suffix.lower().lstrip(".") if args.output else ""
+    return suffix if suffix in FORMATS else "txt"
+
+
+def summary(result: RelayResult) -> str:
+    """Talk-time table printed on stderr at the end."""
+    lines = [
+        f"{len([s for s in result.speakers if s.identified])} speakers in "
+        f"{result.duration_s / 60:.1f} min ({result.chunk_count} chunks):"
+    ]
+    for speaker in result.speakers:
+        share = 100 * speaker.talk_time_s / result.duration_s if result.duration_s else 0.0
+        minutes, secs = divmod(round(speaker.talk_time_s), 60)
+        lines.append(f"  {speaker.label:<12} {minutes:4d}:{secs:02d}  {share:5.1f} %")
+    return "\n".join(lines) + "\n"
+
+
+async def _resolve_services(
+    session: aiohttp.ClientSession, args: argparse.Namespace, err: TextIO
+) -> tuple[list[str], str | None, str | None]:
+    addons = list(args.addon)
+    stt, stt_model = args.stt, args.stt_model
+    if args.discover:
+        found = await discover(session, args.discover, token_from_env(args.token_env))
+        addons = addons or [found.addon_url]
+        if stt is None and found.stt_url:
+            stt, stt_model = found.stt_url, stt_model or found.stt_model
+        elif stt is None:
+            err.write("warning: discovery lists no ready STT service; diarization only\n")
+    reasons = await asyncio.gather(*(probe(session, url) for url in addons))
+    reachable = [url for url, why in zip(addons, reasons, strict=True) if why is None]
+    for url, why in zip(addons, reasons, strict=True):
+        if why is not None:
+            err.write(f"warning: add-on {url} is unreachable ({why}); not using it\n")
+    if not reachable:
+        raise ServiceUnreachableError("no diarization add-on is reachable: " + ", ".join(addons))
+    if stt is not None and (why := await probe(session, stt)) is not None:
+        raise ServiceUnreachableError(f"the STT service {stt} is unreachable ({why})")
+    return reachable, stt, stt_model
+
+
+async def _run(args: argparse.Namespace, err: TextIO) -> RelayResult:
+    hints = SpeakerHints(args.speakers, args.min_speakers, args.max_speakers)
+    policy = RetryPolicy(attempts=args.retries, timeout_s=args.timeout)
+    bar = None if args.no_progress else ProgressBar(err)
+    async with aiohttp.ClientSession() as session:
+        addons, stt, stt_model = await _resolve_services(session, args, err)
+        options = RelayOptions(
+            addon_urls=addons,
+            stt_url=stt,
+            chunk_seconds=args.chunk_seconds,
+            overlap_seconds=args.overlap_seconds,
+            concurrency=args.concurrency,
+            hints=hints,
+            threshold=args.threshold,
+            policy=policy,
+            stt_model=stt_model,
+        )
+        client = RelayClient(session, addons, stt, policy=policy, stt_model=stt_model)
+        try:
+            outcomes, duration = await process_chunks(client, args.input, options, bar)
+        finally:
+            if bar is not None:
+                bar.finish()
+    return await asyncio.to_thread(build_result, str(args.input), outcomes, duration, options)
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """Why the arguments cannot work together, or None."""
+    if not args.addon and not args.discover:
+        return "give at least one --addon URL or --discover HA_URL"
+    try:
+        SpeakerHints(args.speakers, args.min_speakers, args.max_speakers)
+        ChunkPlan.from_seconds(args.chunk_seconds, args.overlap_seconds)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+# Most specific first: the first matching class decides the exit code and the message prefix.
+_FAILURES: tuple[tuple[type[RelayError], int, str], ...] = (
+    (AudioDecodeError, EXIT_INPUT, "unreadable input: "),
+    (ServiceUnreachableError, EXIT_UNREACHABLE, ""),
+    (DiscoveryError, EXIT_DISCOVERY, "discovery failed: "),
+    (RelayError, EXIT_CHUNK, ""),
+)
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Run the CLI; returns the exit code instead of exiting (tests call it directly)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if (problem := _usage_problem(args)) is not None:
+        parser.print_usage(err)
+        err.write(f"error: {problem}\n")
+        return EXIT_USAGE
+    if not args.input.is_file() or not os.access(args.input, os.R_OK):
+        err.write(f"error: cannot read input file {args.input}\n")
+        return EXIT_INPUT
+    try:
+        result = asyncio.run(_run(args, err))
+    except RelayError as exc:
+        code, prefix = next((c, p) for kind, c, p in _FAILURES if isinstance(exc, kind))
+        err.write(f"error: {prefix}{exc}\n")
+        return code
+    text = render(result, _format_for(args))
+    if args.output:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            err.write(f"error: cannot write {args.output}: {exc}\n")
+            return EXIT_ERROR
+    else:
+        out.write(text)
+        out.flush()
+    err.write(summary(result))
+    return EXIT_OK

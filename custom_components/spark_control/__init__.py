@@ -1,0 +1,159 @@
+"""Spark Control: a pair of NVIDIA DGX Sparks (vLLM, Parakeet, Magpie) in Home Assistant."""
+
+from __future__ import annotations
+
+import asyncio
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .api import (
+    Catalog,
+    HostKeyChangedError,
+    HostKeyUnknownError,
+    SparkAuthError,
+    SparkCluster,
+    SparkError,
+)
+from .const import DOMAIN, ISSUE_CHECKOUT_MISSING, ISSUE_HOST_KEY_CHANGED, ISSUE_RESTART_MODEL
+from .coordinator import (
+    SparkConfigEntry,
+    SparkRuntimeData,
+    SparkStatusCoordinator,
+    SparkUpdateCoordinator,
+    async_report_host_key_changed,
+)
+from .entry_data import cluster_config, credentials
+from .health import HealthLog
+from .http import async_register_views
+from .jobs import SparkJobs
+from .services import async_setup_services
+from .store import HomeAssistantCatalogStorage
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.UPDATE,
+]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Actions and HTTP views exist once, for every entry."""
+    async_setup_services(hass)
+    async_register_views(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> bool:
+    """Connect (test before setup), poll once, then add the platforms."""
+    catalog = Catalog(HomeAssistantCatalogStorage(hass, entry.entry_id))
+    await catalog.load()
+    client = SparkCluster(
+        cluster_config(entry.data),
+        credentials(entry.data),
+        session=async_get_clientsession(hass),
+        catalog=catalog,
+    )
+    try:
+        await _async_connect(hass, entry, client)
+        status = SparkStatusCoordinator(hass, entry, client)
+        updates = SparkUpdateCoordinator(hass, entry, client)
+        entry.runtime_data = SparkRuntimeData(
+            client=client,
+            status=status,
+            updates=updates,
+            jobs=SparkJobs(hass, entry),
+            health=HealthLog(entry.entry_id),
+        )
+        await status.async_config_entry_first_refresh()
+    except BaseException:
+        await client.close()
+        raise
+    # A failed update check (no checkout, no network to GitHub) must not block setup.
+    await updates.async_refresh()
+    _async_check_checkout(hass, entry)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_connect(
+    hass: HomeAssistant, entry: SparkConfigEntry, client: SparkCluster
+) -> None:
+    """Map a failed connection test to the setup outcome HA expects."""
+    issue_id = f"{ISSUE_HOST_KEY_CHANGED}_{entry.entry_id}"
+    try:
+        await client.test_connection()
+    except SparkAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="auth_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except HostKeyChangedError as err:
+        async_report_host_key_changed(hass, entry, err)
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="host_key_changed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except HostKeyUnknownError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="host_key_changed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except SparkError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+def _async_check_checkout(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
+    """Repair issue when the head has no spark-vllm-docker checkout."""
+    issue_id = f"{ISSUE_CHECKOUT_MISSING}_{entry.entry_id}"
+    if entry.runtime_data.status.data.status.checkout is None:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_CHECKOUT_MISSING,
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
+    """New intervals take effect through a reload."""
+    hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> bool:
+    """Unload platforms, cancel jobs, close every SSH connection."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        runtime = entry.runtime_data
+        await runtime.jobs.async_shutdown()
+        await asyncio.shield(runtime.client.close())
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
+    """Forget the entry's catalog file and its repair issues."""
+    await HomeAssistantCatalogStorage(hass, entry.entry_id).remove()
+    for issue in (ISSUE_CHECKOUT_MISSING, ISSUE_HOST_KEY_CHANGED, ISSUE_RESTART_MODEL):
+        ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")

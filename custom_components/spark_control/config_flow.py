@@ -1,0 +1,484 @@
+"""Config flow: addresses, SSH key, host-key confirmation, connection test, services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from yarl import URL
+
+from .api import (
+    HostKeyChangedError,
+    HostKeyUnknownError,
+    InvalidInputError,
+    KeyPair,
+    SparkAuthError,
+    SparkCluster,
+    SparkConnectionError,
+    SparkError,
+    SparkTimeoutError,
+    generate_key_pair,
+    load_private_key,
+    validation,
+)
+from .const import (
+    CONF_ADDON_URL,
+    CONF_HEAD_HOST,
+    CONF_KEY_MODE,
+    CONF_KNOWN_HOSTS,
+    CONF_PASSPHRASE,
+    CONF_PRIVATE_KEY,
+    CONF_SSH_PORT,
+    CONF_STATUS_INTERVAL,
+    CONF_SWAP_TIMEOUT,
+    CONF_TTS_FLAVOUR,
+    CONF_UPDATE_INTERVAL,
+    CONF_USERNAME,
+    CONF_VLLM_PORT,
+    CONF_WORKER_HOST,
+    CONF_WORKER_SSH_PORT,
+    DEFAULT_MAGPIE_CONTAINER,
+    DEFAULT_MAGPIE_PORT,
+    DEFAULT_PARAKEET_CONTAINER,
+    DEFAULT_PARAKEET_PORT,
+    DEFAULT_SSH_PORT,
+    DEFAULT_STATUS_INTERVAL,
+    DEFAULT_SWAP_TIMEOUT,
+    DEFAULT_UPDATE_INTERVAL,
+    DEFAULT_USERNAME,
+    DEFAULT_VLLM_PORT,
+    DOMAIN,
+    KEY_MODE_GENERATE,
+    KEY_MODE_PASTE,
+    LOGGER,
+    NODE_HEAD,
+    NODE_OTHER,
+    NODE_WORKER,
+    SERVICE_KEYS,
+    TTS_NIM,
+    TTS_OPENAI,
+)
+from .entry_data import cluster_config, credentials, host_config, host_key_id
+
+ADDRESS_FIELDS = (
+    CONF_HEAD_HOST,
+    CONF_WORKER_HOST,
+    CONF_SSH_PORT,
+    CONF_WORKER_SSH_PORT,
+    CONF_USERNAME,
+    CONF_VLLM_PORT,
+)
+PORT_SELECTOR = vol.All(
+    NumberSelector(NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)),
+    vol.Coerce(int),
+)
+KEY_MODE_SELECTOR = SelectSelector(
+    SelectSelectorConfig(options=[KEY_MODE_GENERATE, KEY_MODE_PASTE], translation_key="key_mode")
+)
+
+
+def _address_schema(defaults: Mapping[str, Any], with_key_mode: bool) -> vol.Schema:
+    fields: dict[Any, Any] = {
+        vol.Required(CONF_HEAD_HOST, default=defaults.get(CONF_HEAD_HOST, vol.UNDEFINED)): str,
+        vol.Required(CONF_WORKER_HOST, default=defaults.get(CONF_WORKER_HOST, vol.UNDEFINED)): str,
+        vol.Required(
+            CONF_SSH_PORT, default=defaults.get(CONF_SSH_PORT, DEFAULT_SSH_PORT)
+        ): PORT_SELECTOR,
+        vol.Optional(
+            CONF_WORKER_SSH_PORT,
+            default=defaults.get(CONF_WORKER_SSH_PORT, defaults.get(CONF_SSH_PORT, 22)),
+        ): PORT_SELECTOR,
+        vol.Required(CONF_USERNAME, default=defaults.get(CONF_USERNAME, DEFAULT_USERNAME)): str,
+        vol.Required(
+            CONF_VLLM_PORT, default=defaults.get(CONF_VLLM_PORT, DEFAULT_VLLM_PORT)
+        ): PORT_SELECTOR,
+    }
+    if with_key_mode:
+        fields[vol.Required(CONF_KEY_MODE, default=KEY_MODE_GENERATE)] = KEY_MODE_SELECTOR
+    return vol.Schema(fields)
+
+
+def _address_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Field errors for addresses the client would refuse anyway."""
+    errors: dict[str, str] = {}
+    for field in (CONF_HEAD_HOST, CONF_WORKER_HOST):
+        try:
+            validation.host(user_input[field])
+        except InvalidInputError:
+            errors[field] = "invalid_host"
+    try:
+        validation.username(user_input[CONF_USERNAME])
+    except InvalidInputError:
+        errors[CONF_USERNAME] = "invalid_username"
+    return errors
+
+
+def _services_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    nodes = SelectSelector(
+        SelectSelectorConfig(
+            options=[NODE_HEAD, NODE_WORKER, NODE_OTHER],
+            translation_key="service_node",
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
+    fields: dict[Any, Any] = {}
+    for key, port, container in (
+        ("parakeet", DEFAULT_PARAKEET_PORT, DEFAULT_PARAKEET_CONTAINER),
+        ("magpie", DEFAULT_MAGPIE_PORT, DEFAULT_MAGPIE_CONTAINER),
+    ):
+        fields[vol.Required(f"{key}_node", default=defaults.get(f"{key}_node", NODE_WORKER))] = (
+            nodes
+        )
+        fields[
+            vol.Optional(
+                f"{key}_host",
+                description={"suggested_value": defaults.get(f"{key}_host")},
+            )
+        ] = str
+        fields[vol.Required(f"{key}_port", default=defaults.get(f"{key}_port", port))] = (
+            PORT_SELECTOR
+        )
+        fields[
+            vol.Required(f"{key}_container", default=defaults.get(f"{key}_container", container))
+        ] = str
+    fields[vol.Required(CONF_TTS_FLAVOUR, default=defaults.get(CONF_TTS_FLAVOUR, TTS_NIM))] = (
+        SelectSelector(
+            SelectSelectorConfig(options=[TTS_NIM, TTS_OPENAI], translation_key="tts_flavour")
+        )
+    )
+    fields[
+        vol.Optional(CONF_ADDON_URL, description={"suggested_value": defaults.get(CONF_ADDON_URL)})
+    ] = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+    return vol.Schema(fields)
+
+
+def _services_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for key in SERVICE_KEYS:
+        host = user_input.get(f"{key}_host")
+        if host:
+            try:
+                validation.host(host)
+            except InvalidInputError:
+                errors[f"{key}_host"] = "invalid_host"
+        elif user_input[f"{key}_node"] == NODE_OTHER:
+            errors[f"{key}_host"] = "host_required"
+        try:
+            validation.container(user_input[f"{key}_container"])
+        except InvalidInputError:
+            errors[f"{key}_container"] = "invalid_container"
+    url = user_input.get(CONF_ADDON_URL)
+    if url:
+        parsed = URL(url)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            errors[CONF_ADDON_URL] = "invalid_url"
+    return errors
+
+
+class SparkControlConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up one Spark pair: who to reach, with which key, pinned to which host keys."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing collected."""
+        self._data: dict[str, Any] = {}
+        self._key: KeyPair | None = None
+        self._fingerprints: dict[str, str] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Poll intervals and the swap timeout."""
+        return SparkOptionsFlow()
+
+    # --- addresses -------------------------------------------------------------------------
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Addresses and the choice of key."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _address_errors(user_input)
+            if not errors:
+                self._data.update(user_input)
+                if user_input[CONF_KEY_MODE] == KEY_MODE_PASTE:
+                    return await self.async_step_paste_key()
+                self._key = await self.hass.async_add_executor_job(generate_key_pair)
+                return await self.async_step_public_key()
+        return self._address_form(errors, {})
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """New addresses for the same cluster."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _address_errors(user_input)
+            if not errors:
+                self._data = {**entry.data, **user_input}
+                return await self._fetch_host_keys()
+        else:
+            self._data = dict(entry.data)
+        return self._address_form(errors, {})
+
+    def _reauth_form(
+        self, errors: dict[str, str], placeholders: dict[str, str]
+    ) -> ConfigFlowResult:
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema(
+                {vol.Required(CONF_KEY_MODE, default=KEY_MODE_GENERATE): KEY_MODE_SELECTOR}
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _address_form(
+        self, errors: dict[str, str], placeholders: dict[str, str]
+    ) -> ConfigFlowResult:
+        if self.source == SOURCE_REAUTH:
+            return self._reauth_form(errors, placeholders)
+        reconfigure = self.source == SOURCE_RECONFIGURE
+        return self.async_show_form(
+            step_id="reconfigure" if reconfigure else "user",
+            data_schema=_address_schema(self._data, with_key_mode=not reconfigure),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    # --- key -------------------------------------------------------------------------------
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The Sparks refused our key."""
+        self._data = dict(entry_data)
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose a new key."""
+        if user_input is None:
+            return self._reauth_form({}, {})
+        if user_input[CONF_KEY_MODE] == KEY_MODE_PASTE:
+            return await self.async_step_paste_key()
+        self._key = await self.hass.async_add_executor_job(generate_key_pair)
+        return await self.async_step_public_key()
+
+    async def async_step_paste_key(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Paste an existing private key."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            passphrase = user_input.get(CONF_PASSPHRASE) or None
+            try:
+                self._key = await self.hass.async_add_executor_job(
+                    load_private_key, user_input[CONF_PRIVATE_KEY], passphrase
+                )
+            except InvalidInputError as err:
+                errors["base"] = "invalid_key"
+                placeholders["error"] = err.reason
+            else:
+                self._data[CONF_PASSPHRASE] = passphrase
+                return await self.async_step_public_key()
+        secret = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+        return self.async_show_form(
+            step_id="paste_key",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_PRIVATE_KEY): TextSelector(
+                        TextSelectorConfig(multiline=True)
+                    ),
+                    vol.Optional(CONF_PASSPHRASE): secret,
+                }
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_public_key(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the authorized_keys line to add on both Sparks."""
+        return await self._public_key_step(user_input, {})
+
+    async def _public_key_step(
+        self, user_input: dict[str, Any] | None, errors: dict[str, str]
+    ) -> ConfigFlowResult:
+        key = cast(KeyPair, self._key)  # every path here set it first
+        if user_input is not None:
+            self._data[CONF_PRIVATE_KEY] = key.private_key
+            if self.source == SOURCE_REAUTH:
+                return await self._test_and_finish()
+            return await self._fetch_host_keys()
+        return self.async_show_form(
+            step_id="public_key",
+            data_schema=vol.Schema({}),
+            errors=errors,
+            description_placeholders={"public_key": key.public_key_line},
+        )
+
+    # --- host keys -------------------------------------------------------------------------
+
+    async def _fetch_host_keys(self) -> ConfigFlowResult:
+        known: dict[str, str] = {}
+        self._fingerprints = {}
+        for node in (NODE_HEAD, NODE_WORKER):
+            target = host_config(self._data, node)
+            try:
+                line, fingerprint = await SparkCluster.fetch_host_key(target.host, target.port)
+            except SparkError as err:
+                return self._address_form({"base": "cannot_connect"}, {"error": str(err)})
+            known[host_key_id(target.host, target.port)] = line
+            self._fingerprints[node] = fingerprint
+        self._data[CONF_KNOWN_HOSTS] = known
+        return await self.async_step_host_keys()
+
+    async def async_step_host_keys(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show both host key fingerprints; submitting pins them and tests the connection."""
+        if user_input is not None:
+            return await self._test_and_finish()
+        return self.async_show_form(
+            step_id="host_keys",
+            data_schema=vol.Schema({}),
+            description_placeholders={
+                "head_host": self._data[CONF_HEAD_HOST],
+                "worker_host": self._data[CONF_WORKER_HOST],
+                "head_fingerprint": self._fingerprints[NODE_HEAD],
+                "worker_fingerprint": self._fingerprints[NODE_WORKER],
+            },
+        )
+
+    # --- connection test -------------------------------------------------------------------
+
+    async def _test_connection(self) -> tuple[str | None, str]:
+        """(error key or None, machine id or error text)."""
+        client = SparkCluster(
+            cluster_config(self._data),
+            credentials(self._data),
+            session=async_get_clientsession(self.hass),
+        )
+        try:
+            await client.test_connection()
+            return None, await client.machine_id()
+        except SparkAuthError as err:
+            return "invalid_auth", str(err)
+        except (HostKeyChangedError, HostKeyUnknownError) as err:
+            return "host_key_changed", str(err)
+        except (SparkConnectionError, SparkTimeoutError) as err:
+            return "cannot_connect", str(err)
+        except Exception as err:
+            LOGGER.exception("Unexpected error while testing the Spark connection")
+            return "unknown", str(err)
+        finally:
+            await client.close()
+
+    async def _test_and_finish(self) -> ConfigFlowResult:
+        error, detail = await self._test_connection()
+        if error == "invalid_auth":
+            return await self._public_key_step(None, {"base": error})
+        if error is not None:
+            return self._address_form({"base": error}, {"error": detail})
+        await self.async_set_unique_id(detail)
+        if self.source == SOURCE_REAUTH:
+            self._abort_if_unique_id_mismatch()
+            return self.async_update_reload_and_abort(
+                self._get_reauth_entry(),
+                data_updates={
+                    CONF_PRIVATE_KEY: self._data[CONF_PRIVATE_KEY],
+                    CONF_PASSPHRASE: self._data.get(CONF_PASSPHRASE),
+                },
+            )
+        if self.source == SOURCE_RECONFIGURE:
+            self._abort_if_unique_id_mismatch()
+            updates = {key: self._data[key] for key in (*ADDRESS_FIELDS, CONF_KNOWN_HOSTS)}
+            return self.async_update_reload_and_abort(
+                self._get_reconfigure_entry(), data_updates=updates
+            )
+        self._abort_if_unique_id_configured()
+        return await self.async_step_services()
+
+    # --- services --------------------------------------------------------------------------
+
+    async def async_step_services(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Where Parakeet, Magpie and the diarizer add-on live."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _services_errors(user_input)
+            if not errors:
+                data = {key: value for key, value in self._data.items() if key != CONF_KEY_MODE}
+                data.update(user_input)
+                return self.async_create_entry(
+                    title=f"Spark cluster {self._data[CONF_HEAD_HOST]}", data=data
+                )
+        return self.async_show_form(
+            step_id="services",
+            data_schema=_services_schema(user_input or {}),
+            errors=errors,
+        )
+
+
+class SparkOptionsFlow(OptionsFlow):
+    """Poll intervals and swap timeout."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form with all options."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        options = self.config_entry.options
+
+        def number(low: int, high: int, unit: str) -> Any:
+            return vol.All(
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=low, max=high, unit_of_measurement=unit, mode=NumberSelectorMode.BOX
+                    )
+                ),
+                vol.Coerce(int),
+            )
+
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_STATUS_INTERVAL,
+                    default=options.get(CONF_STATUS_INTERVAL, DEFAULT_STATUS_INTERVAL),
+                ): number(5, 600, "s"),
+                vol.Required(
+                    CONF_UPDATE_INTERVAL,
+                    default=options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL),
+                ): number(10, 1440, "min"),
+                vol.Required(
+                    CONF_SWAP_TIMEOUT,
+                    default=options.get(CONF_SWAP_TIMEOUT, DEFAULT_SWAP_TIMEOUT),
+                ): number(60, 7200, "s"),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)

@@ -1,0 +1,56 @@
+"""Diagnostics: entry and runtime state with keys, hosts and users redacted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .const import (
+    CONF_ADDON_URL,
+    CONF_HEAD_HOST,
+    CONF_KNOWN_HOSTS,
+    CONF_MAGPIE_HOST,
+    CONF_PARAKEET_HOST,
+    CONF_PASSPHRASE,
+    CONF_PRIVATE_KEY,
+    CONF_USERNAME,
+    CONF_WORKER_HOST,
+)
+from .coordinator import SparkConfigEntry
+
+TO_REDACT = {
+    CONF_PRIVATE_KEY,
+    CONF_PASSPHRASE,
+    CONF_KNOWN_HOSTS,
+    CONF_HEAD_HOST,
+    CONF_WORKER_HOST,
+    CONF_PARAKEET_HOST,
+    CONF_MAGPIE_HOST,
+    CONF_USERNAME,
+    CONF_ADDON_URL,
+    "unique_id",
+    "title",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: SparkConfigEntry
+) -> dict[str, Any]:
+    """What a bug report needs, without secrets or addresses."""
+    runtime = entry.runtime_data
+    download = runtime.client.download_progress
+    updates = runtime.updates.data
+    return {
+        "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+        "status": asdict(runtime.status.data.status),
+        "addon_ready": runtime.status.data.addon_ready,
+        "swap": asdict(runtime.client.swap_progress),
+        "swap_log_tail": runtime.client.swap_log[-20:],
+        "download": None if download is None else asdict(download),
+        "update": None if updates is None else asdict(updates),
+        "health_failures": dict(runtime.health.failures),
+        "catalog": [asdict(model) for model in runtime.client.catalog.models()],
+    }

@@ -37,7 +37,7 @@ def load_private_key(text: str, passphrase: str | None = None) -> KeyPair:
     cleaned = text.strip().replace("\r\n", "\n") + "\n"
     try:
         key = asyncssh.import_private_key(cleaned, passphrase or None)
-    except asyncssh.KeyImportError as err:
+    except (asyncssh.KeyImportError, ValueError, TypeError) as err:
         message = str(err)
         if "passphrase" in message.lower():
             reason = (
@@ -48,8 +48,6 @@ def load_private_key(text: str, passphrase: str | None = None) -> KeyPair:
         else:
             reason = f"not a valid private key ({message})"
         raise InvalidInputError("private_key", "<private key>", reason) from err
-    except (ValueError, TypeError) as err:
-        raise InvalidInputError("private_key", "<private key>", f"not a valid key ({err})") from err
     comment = key.get_comment()
     result = _pair(key, comment if comment else DEFAULT_COMMENT)
     # Keep the user's text when it was unencrypted; re-export only what we could not keep.

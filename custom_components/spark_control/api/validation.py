@@ -56,6 +56,8 @@ def revision(value: object) -> str:
     )
     if "//" in checked or checked.endswith("/"):
         raise InvalidInputError("revision", value, "must not contain empty path parts")
+    if any(part.startswith(".") for part in checked.split("/")):
+        raise InvalidInputError("revision", value, "path parts must not start with '.'")
     return checked
 
 

@@ -1,0 +1,254 @@
+"""Remote command lines built from argument lists: every value validated, then shell-quoted.
+
+Only fixed shell syntax written here (`cd`, `&&`, redirections to fixed paths) is unquoted.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+
+from . import validation
+from .exceptions import InvalidInputError
+from .models import LaunchMode, ModelSettings, ServiceAction
+
+VLLM_CONTAINER = "vllm_node"
+STATE_DIR = ".spark-control"
+LAUNCH_LOG = f"{STATE_DIR}/launch.log"
+DOWNLOAD_PID = f"{STATE_DIR}/download.pid"
+LAUNCHER_EXIT_MARK = "spark-control: launcher exited with status"
+FEATURE_PATTERNS: dict[str, str] = {
+    "solo": "--solo",
+    "daemon_exec": "Command dispatched in background",
+    "launch_script": "--launch-script",
+    "setup": "--setup",
+    "ray_flag": "--ray",
+}
+GPU_QUERY = [
+    "nvidia-smi",
+    "--query-gpu=name,utilization.gpu,temperature.gpu,power.draw",
+    "--format=csv,noheader,nounits",
+]
+APPS_QUERY = [
+    "nvidia-smi",
+    "--query-compute-apps=pid,process_name,used_memory",
+    "--format=csv,noheader,nounits",
+]
+
+
+def join(argv: Sequence[str]) -> str:
+    """Quote each word; the remote shell sees exactly these arguments."""
+    return shlex.join(argv)
+
+
+def in_checkout(checkout_dir: str, argv: Sequence[str]) -> str:
+    """`argv` run inside the spark-vllm-docker checkout (relative to the remote $HOME)."""
+    path = validation.relative_path(checkout_dir)
+    return f'cd -- "$HOME"/{shlex.quote(path)} && {join(argv)}'
+
+
+def settings_flags(settings: ModelSettings) -> list[str]:
+    """vLLM flags for per-model settings (contract §5)."""
+    flags: list[str] = []
+    if settings.max_model_len is not None:
+        flags += ["--max-model-len", str(validation.max_model_len(settings.max_model_len))]
+    if settings.gpu_memory_utilization is not None:
+        fraction = validation.gpu_memory_utilization(settings.gpu_memory_utilization)
+        flags += ["--gpu-memory-utilization", f"{fraction:.2f}"]
+    if settings.fastsafetensors:
+        flags += ["--load-format", "fastsafetensors"]
+    if settings.prefix_caching is True:
+        flags.append("--enable-prefix-caching")
+    elif settings.prefix_caching is False:
+        flags.append("--no-enable-prefix-caching")
+    if settings.fp8_kv_cache:
+        flags += ["--kv-cache-dtype", "fp8"]
+    return flags
+
+
+def launch_argv(
+    repo_id: str,
+    settings: ModelSettings,
+    *,
+    mode: LaunchMode,
+    vllm_port: int,
+    daemon: bool,
+    has_solo: bool,
+    solo_ip: str | None = None,
+) -> list[str]:
+    """`./launch-cluster.sh [opts] exec vllm serve ...`, one word per argument."""
+    validation.repo_id(repo_id)
+    validation.port(vllm_port, "vllm_port")
+    argv = ["./launch-cluster.sh"]
+    if mode == "solo":
+        if has_solo:
+            argv.append("--solo")
+        elif solo_ip is not None:
+            argv += ["-n", validation.host(solo_ip)]
+    if daemon:
+        argv.append("-d")
+    argv += ["exec", "vllm", "serve", repo_id, "--host", "0.0.0.0", "--port", str(vllm_port)]  # noqa: S104 - vLLM must listen on the LAN
+    if mode == "cluster":
+        argv += ["-tp", "2"]
+        if not daemon:
+            argv += ["--distributed-executor-backend", "ray"]
+    return argv + settings_flags(settings)
+
+
+def detached_launch(checkout_dir: str, argv: Sequence[str]) -> str:
+    """Old dialect: run the launcher detached (survives an SSH drop), output to a log file."""
+    path = validation.relative_path(checkout_dir)
+    inner = f'"$@"; echo "{LAUNCHER_EXIT_MARK} $?"'
+    return (
+        f'mkdir -p -- "$HOME"/{STATE_DIR} && cd -- "$HOME"/{shlex.quote(path)} && '
+        f"nohup setsid bash -c {shlex.quote(inner)} spark-control {join(argv)} "
+        f'</dev/null >"$HOME"/{LAUNCH_LOG} 2>&1 &'
+    )
+
+
+def follow_launch_log(skip_lines: int) -> str:
+    """Stream the old dialect's launch log from line `skip_lines + 1`."""
+    return f'tail -n +{int(skip_lines) + 1} -F -- "$HOME"/{LAUNCH_LOG} 2>/dev/null'
+
+
+def follow_docker_logs(since: int) -> str:
+    """Stream vLLM's output from the container (new dialect, `-d exec`)."""
+    return join(["docker", "logs", "-f", "--since", str(int(since)), VLLM_CONTAINER]) + " 2>&1"
+
+
+def stop_vllm() -> str:
+    """Stop the vLLM container; missing containers are fine."""
+    return join(["docker", "stop", VLLM_CONTAINER]) + " >/dev/null 2>&1; true"
+
+
+def list_containers() -> str:
+    """Names of running containers."""
+    return join(["docker", "ps", "--format", "{{.Names}}"])
+
+
+def container_state(container: str) -> str:
+    """`docker inspect` state; prints `missing` when the container does not exist."""
+    name = validation.container(container)
+    return (
+        join(["docker", "inspect", "-f", "{{.State.Status}}", name])
+        + " 2>/dev/null || echo missing"
+    )
+
+
+def service_action(container: str, action: ServiceAction) -> str:
+    """docker start/stop/restart of a speech container."""
+    if action not in ("start", "stop", "restart"):
+        raise InvalidInputError("action", action, "must be start, stop or restart")
+    return join(["docker", action, validation.container(container)])
+
+
+def checkout_probe(checkout_dir: str) -> str:
+    """Commit of the checkout, then which launcher features its script text contains."""
+    path = validation.relative_path(checkout_dir)
+    greps = " ".join(f"-e {shlex.quote(p)}" for p in FEATURE_PATTERNS.values())
+    return (
+        f'cd -- "$HOME"/{shlex.quote(path)} && git rev-parse HEAD && '
+        f"{{ grep -oF {greps} -- launch-cluster.sh | sort -u; true; }}"
+    )
+
+
+def remote_now() -> str:
+    """The remote clock as Unix seconds (for `docker logs --since`)."""
+    return "date +%s"
+
+
+def hf_download(repo_id: str, target: LaunchMode) -> list[str]:
+    """`./hf-download.sh <model> [-c]` — the model name always first (contract §6 trap)."""
+    argv = ["./hf-download.sh", validation.repo_id(repo_id)]
+    if target == "cluster":
+        argv.append("-c")
+    return argv
+
+
+def uvx_download(repo_id: str, revision: str | None, *, dry_run: bool = False) -> list[str]:
+    """`uvx hf download <model> [--revision R] [--dry-run]`."""
+    argv = ["uvx", "hf", "download", validation.repo_id(repo_id)]
+    if revision is not None:
+        argv += ["--revision", validation.revision(revision)]
+    if dry_run:
+        argv.append("--dry-run")
+    return argv
+
+
+def tracked_download(checkout_dir: str, argv: Sequence[str]) -> str:
+    """Run a download in its own process group whose id is saved, so it can be cancelled."""
+    path = validation.relative_path(checkout_dir)
+    inner = f'echo $$ > "$HOME"/{DOWNLOAD_PID}; exec "$@"'
+    return (
+        f'mkdir -p -- "$HOME"/{STATE_DIR} && cd -- "$HOME"/{shlex.quote(path)} && '
+        f"exec setsid bash -c {shlex.quote(inner)} spark-control {join(argv)}"
+    )
+
+
+def cancel_download() -> str:
+    """Signal the saved download process group."""
+    return (
+        f'pid=$(cat -- "$HOME"/{DOWNLOAD_PID} 2>/dev/null) && '
+        '[ "$pid" -gt 1 ] 2>/dev/null && kill -TERM -- "-$pid" 2>/dev/null; '
+        f'rm -f -- "$HOME"/{DOWNLOAD_PID}; true'
+    )
+
+
+def hub_dir() -> str:
+    """Shell expression of the Hugging Face hub cache directory."""
+    return '"${HF_HOME:-$HOME/.cache/huggingface}"/hub'
+
+
+def cache_dir_name(repo_id: str) -> str:
+    """`models--org--name` for a repo id."""
+    org, name = validation.repo_id(repo_id).split("/", 1)
+    return f"models--{org}--{name}"
+
+
+def blob_bytes(repo_id: str) -> str:
+    """Bytes on disk under the repo's blobs (partial `*.incomplete` files included)."""
+    blobs = f"{hub_dir()}/{shlex.quote(cache_dir_name(repo_id))}/blobs"
+    total = "awk '{s+=$1} END {print s+0}'"
+    return f"find -L {blobs} -type f -printf '%s\\n' 2>/dev/null | {total}"
+
+
+def list_cache() -> str:
+    """One line per cached model: `dir snapshots_present incomplete_count`."""
+    return (
+        f"cd -- {hub_dir()} 2>/dev/null || exit 0; "
+        'for d in models--*; do [ -d "$d" ] || continue; '
+        's=0; for x in "$d"/snapshots/*; do [ -e "$x" ] && s=1 && break; done; '
+        'i=0; for x in "$d"/blobs/*.incomplete; do [ -e "$x" ] && i=$((i+1)); done; '
+        'echo "$d $s $i"; done'
+    )
+
+
+def git_check() -> list[list[str]]:
+    """The update check, one command per line of output we need."""
+    return [
+        ["git", "fetch", "--quiet", "origin", "main"],
+        ["git", "rev-parse", "--short", "HEAD"],
+        ["git", "rev-parse", "--short", "origin/main"],
+        ["git", "rev-list", "--count", "HEAD..origin/main"],
+        ["git", "log", "--oneline", "--max-count=50", "HEAD..origin/main"],
+    ]
+
+
+def git_pull() -> list[str]:
+    """`git pull` (fails on a dirty tree)."""
+    return ["git", "pull"]
+
+
+def build_and_copy() -> list[str]:
+    """`./build-and-copy.sh -c` (build or pull the image, copy it to the worker)."""
+    return ["./build-and-copy.sh", "-c"]
+
+
+def machine_id() -> str:
+    """The host's machine id."""
+    return join(["cat", "/etc/machine-id"])
+
+
+def meminfo() -> str:
+    """Unified memory figures."""
+    return join(["cat", "/proc/meminfo"])

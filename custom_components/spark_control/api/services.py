@@ -1,0 +1,34 @@
+"""Parakeet/Magpie container control via docker on their own SSH node."""
+
+from __future__ import annotations
+
+from . import commands
+from .context import Context
+from .exceptions import InvalidInputError
+from .models import ServiceAction, ServiceConfig, ServiceKey, ServiceStatus
+from .status import service_status
+
+
+def service_config(ctx: Context, key: ServiceKey) -> ServiceConfig:
+    """The configured service, or InvalidInputError."""
+    service = {"parakeet": ctx.config.parakeet, "magpie": ctx.config.magpie}.get(key)
+    if service is None:
+        raise InvalidInputError("service", key, "this service is not configured")
+    return service
+
+
+async def action(ctx: Context, key: ServiceKey, verb: ServiceAction) -> ServiceStatus:
+    """Run docker start/stop/restart, then read the state back from the host."""
+    service = service_config(ctx, key)
+    if service.ssh_node is None:
+        raise InvalidInputError(
+            "ssh_node", None, f"{key} has no SSH node set, so its container cannot be controlled"
+        )
+    conn = ctx.node(service.ssh_node)
+    await conn.run(
+        commands.service_action(service.container, verb),
+        name=f"docker {verb} {service.container}",
+        timeout=max(ctx.command_timeout, 60),
+        retry=False,
+    )
+    return await service_status(ctx, service)

@@ -1,0 +1,341 @@
+"""Model swap state machine: stopping → launching → loading → ready | failed.
+
+Logs are followed as a stream (not polled); a dropped SSH connection is re-established and
+following resumes after the lines already seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+
+from . import commands, http, parsers
+from .connection import HostConnection
+from .context import Context
+from .exceptions import (
+    HostKeyChangedError,
+    LoadFailure,
+    ModelLoadError,
+    SparkAuthError,
+    SparkError,
+    SparkTimeoutError,
+    SwapInProgressError,
+)
+from .models import CatalogModel, LaunchMode, NodeName, SwapProgress, SwapState
+from .net import port_open, resolve_ipv4
+
+_LOGGER = logging.getLogger(__name__)
+SwapCallback = Callable[[SwapProgress], None]
+_EOF = object()
+_FATAL_CONNECT = (HostKeyChangedError, SparkAuthError)
+_ROOT_CAUSES = {
+    LoadFailure.FREE_MEMORY,
+    LoadFailure.NO_CACHE_BLOCKS,
+    LoadFailure.KV_CACHE,
+    LoadFailure.CUDA_OOM,
+    LoadFailure.CUDA_ERROR,
+    LoadFailure.PORT_IN_USE,
+}
+
+
+class _Ready(Exception):
+    """Internal: the readiness marker was seen."""
+
+
+class SwapRunner:
+    """Runs at most one swap at a time and keeps its progress and log tail."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        log_lines: int = 200,
+        stall_after: float = 300.0,
+        stop_timeout: float = 120.0,
+        poll_interval: float = 0.2,
+    ) -> None:
+        self._ctx = ctx
+        self.progress = SwapProgress()
+        self.log: deque[str] = deque(maxlen=log_lines)
+        self.stall_after = stall_after
+        self.stop_timeout = stop_timeout
+        self.poll_interval = poll_interval
+        self.running = False
+        self._callback: SwapCallback | None = None
+        self._root_cause: tuple[LoadFailure, str] | None = None
+
+    def _update(self, **changes: object) -> None:
+        self.progress = replace(self.progress, **changes)  # type: ignore[arg-type]
+        if self._callback is not None:
+            try:
+                self._callback(self.progress)
+            except Exception:
+                _LOGGER.exception("Swap progress callback failed")
+
+    async def run(
+        self,
+        model: CatalogModel,
+        mode: LaunchMode,
+        on_progress: SwapCallback | None,
+        timeout: float,  # noqa: ASYNC109 - per-call limit
+    ) -> SwapProgress:
+        """Swap to `model`; returns READY progress or raises (progress FAILED first)."""
+        if self.running:
+            raise SwapInProgressError(self.progress.model)
+        self.running = True
+        self._callback = on_progress
+        self._root_cause = None
+        self.log.clear()
+        self.progress = SwapProgress(state=SwapState.STOPPING, model=model.repo_id)
+        self._update()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._stop(mode)
+                self._update(state=SwapState.LAUNCHING)
+                follow = await self._launch(model, mode)
+                self._update(state=SwapState.LOADING)
+                await self._follow(follow)
+                await self._confirm(model.repo_id)
+        except TimeoutError as err:
+            detail = f"no readiness within {timeout:g} s"
+            self._update(state=SwapState.FAILED, error=detail, failure=LoadFailure.TIMEOUT)
+            raise ModelLoadError(LoadFailure.TIMEOUT, detail) from err
+        except ModelLoadError as err:
+            self._update(state=SwapState.FAILED, error=str(err), failure=err.reason)
+            raise
+        except SparkError as err:
+            self._update(state=SwapState.FAILED, error=str(err), failure=None)
+            raise
+        else:
+            self._update(state=SwapState.READY, shard_percent=100.0, stalled=False, error=None)
+        finally:
+            self.running = False
+            self._callback = None
+        return self.progress
+
+    def _nodes(self) -> dict[NodeName, HostConnection]:
+        return dict(self._ctx.nodes)
+
+    async def _stop(self, mode: LaunchMode) -> None:
+        """Stop vllm_node everywhere, then wait until it is gone and the port refuses."""
+        ctx = self._ctx
+        nodes = self._nodes()
+
+        async def stop(name: NodeName, conn: HostConnection) -> None:
+            try:
+                await conn.run(commands.stop_vllm(), name="stop vLLM", timeout=ctx.command_timeout)
+            except SparkError:
+                if name == "head" or mode == "cluster":
+                    raise
+
+        await asyncio.gather(*(stop(name, conn) for name, conn in nodes.items()))
+        ip = await resolve_ipv4(ctx.config.head.host, ctx.config.vllm_port)
+        deadline = time.monotonic() + self.stop_timeout
+        while True:
+            present = await asyncio.gather(
+                *(self._container_present(name, conn, mode) for name, conn in nodes.items())
+            )
+            if not any(present) and not await port_open(ip, ctx.config.vllm_port, 1.0):
+                return
+            if time.monotonic() > deadline:
+                raise SparkTimeoutError("stopping vLLM", self.stop_timeout)
+            await asyncio.sleep(self.poll_interval)
+
+    async def _container_present(
+        self, name: NodeName, conn: HostConnection, mode: LaunchMode
+    ) -> bool:
+        try:
+            result = await conn.run(
+                commands.list_containers(),
+                name="docker ps",
+                timeout=self._ctx.command_timeout,
+            )
+        except SparkError:
+            if name == "head" or mode == "cluster":
+                raise
+            return False
+        return commands.VLLM_CONTAINER in result.stdout.split()
+
+    async def _launch(self, model: CatalogModel, mode: LaunchMode) -> Callable[[int], str]:
+        """Start vLLM in the checkout's dialect; returns the log-follow command builder."""
+        ctx = self._ctx
+        checkout = await ctx.checkout(refresh=True)
+        daemon = "daemon_exec" in checkout.features
+        solo_ip = None
+        if mode == "solo" and "solo" not in checkout.features:
+            solo_ip = await resolve_ipv4(ctx.config.head.host, ctx.config.head.port)
+        argv = commands.launch_argv(
+            model.repo_id,
+            model.settings,
+            mode=mode,
+            vllm_port=ctx.config.vllm_port,
+            daemon=daemon,
+            has_solo="solo" in checkout.features,
+            solo_ip=solo_ip,
+        )
+        self._append(f"$ {commands.join(argv)}")
+        if daemon:
+            now = await ctx.head.run(
+                commands.remote_now(), name="date", timeout=ctx.command_timeout
+            )
+            since = int(now.stdout.strip() or 0) - 1
+            result = await ctx.head.run(
+                commands.in_checkout(ctx.config.checkout_dir, argv),
+                name="launch-cluster.sh",
+                timeout=ctx.command_timeout,
+                check=False,
+                retry=False,
+            )
+            for line in parsers.split_lines(result.stdout + "\n" + result.stderr):
+                self._append(line)
+            if result.exit_status != 0:
+                errors = [ln for ln in result.tail(20) if ln.startswith("Error")]
+                detail = errors[-1] if errors else f"launcher exit status {result.exit_status}"
+                raise ModelLoadError(LoadFailure.LAUNCHER, detail)
+            return lambda _skip: commands.follow_docker_logs(since)
+        await ctx.head.run(
+            commands.detached_launch(ctx.config.checkout_dir, argv),
+            name="launch-cluster.sh",
+            timeout=ctx.command_timeout,
+            retry=False,
+        )
+        return commands.follow_launch_log
+
+    def _append(self, line: str) -> None:
+        self.log.append(line)
+
+    async def _follow(self, follow: Callable[[int], str]) -> None:
+        """Stream the log until ready; resume after drops; raise on a failure pattern."""
+        head = self._ctx.head
+        seen = 0
+        remote_skip = follow(1) != follow(0)
+        while True:
+            command = follow(seen) if remote_skip else follow(0)
+            local_skip = 0 if remote_skip else seen
+            try:
+                seen = await self._follow_once(head, command, seen, local_skip)
+            except _Ready:
+                return
+            except _FATAL_CONNECT:
+                raise
+            except SparkError as err:
+                _LOGGER.info("Log stream interrupted (%s); reconnecting", err)
+                self._update(last_log_line=f"connection lost, reconnecting: {err}")
+                await asyncio.sleep(self.poll_interval)
+                continue
+            # Stream ended: the connection dropped or (new dialect) the container stopped.
+            if remote_skip:
+                await asyncio.sleep(self.poll_interval)
+                continue
+            try:
+                present = await self._container_present("head", head, "solo")
+            except _FATAL_CONNECT:
+                raise
+            except SparkError:
+                await asyncio.sleep(self.poll_interval)
+                continue
+            if not present:
+                raise ModelLoadError(
+                    *self._cause_or(
+                        LoadFailure.CONTAINER_VANISHED, "the vllm_node container stopped"
+                    )
+                )
+            await asyncio.sleep(self.poll_interval)
+
+    async def _follow_once(
+        self, head: HostConnection, command: str, seen: int, local_skip: int
+    ) -> int:
+        """Read one stream to its end; returns the raw line count seen so far."""
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        async with head.stream(command) as process:
+
+            async def pump() -> None:
+                try:
+                    while True:
+                        line = await process.stdout.readline()
+                        if not line:
+                            break
+                        await queue.put(line)
+                except Exception as err:
+                    await queue.put(err)
+                await queue.put(_EOF)
+
+            reader = asyncio.create_task(pump())
+            try:
+                raw = 0
+                while True:
+                    try:
+                        item = await asyncio.wait_for(queue.get(), self.stall_after)
+                    except TimeoutError:
+                        self._update(stalled=True)
+                        continue
+                    if item is _EOF:
+                        return seen
+                    if isinstance(item, Exception):
+                        head.invalidate()
+                        raise SparkError(f"log stream failed: {item}")
+                    raw += 1
+                    if raw <= local_skip:
+                        continue
+                    seen += 1
+                    self._handle(str(item))
+            finally:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+
+    def _handle(self, raw_line: str) -> None:
+        for line in parsers.split_lines(raw_line):
+            self._append(line)
+            changes: dict[str, object] = {"last_log_line": line, "stalled": False}
+            percent = parsers.shard_percent(line)
+            if percent is not None:
+                changes["shard_percent"] = percent
+            self._update(**changes)
+            if parsers.is_ready_line(line):
+                raise _Ready
+            if line.startswith(commands.LAUNCHER_EXIT_MARK):
+                status = line.rsplit(" ", 1)[-1]
+                raise ModelLoadError(
+                    *self._cause_or(
+                        LoadFailure.LAUNCHER, f"launch-cluster.sh exited with status {status}"
+                    )
+                )
+            failure = parsers.classify_failure(line)
+            if failure is None:
+                continue
+            text = parsers.strip_log_prefix(line)
+            if failure in _ROOT_CAUSES:
+                self._root_cause = (failure, text)
+                raise ModelLoadError(failure, text)
+            raise ModelLoadError(*self._cause_or(failure, text))
+
+    def _cause_or(self, failure: LoadFailure, detail: str) -> tuple[LoadFailure, str]:
+        return self._root_cause or (failure, detail)
+
+    async def _confirm(self, repo_id: str) -> None:
+        """`GET /v1/models` must list the model (served name defaults to the repo id)."""
+        ctx = self._ctx
+        served: str | None = None
+        for _ in range(50):
+            probe = await http.get(
+                ctx.session,
+                ctx.config.head.host,
+                ctx.config.vllm_port,
+                "/v1/models",
+                ctx.status_timeout,
+            )
+            served, _len = http.served_model(probe)
+            if served is not None:
+                break
+            await asyncio.sleep(self.poll_interval)
+        if served != repo_id:
+            raise ModelLoadError(
+                LoadFailure.NOT_SERVING,
+                f"/v1/models lists {served!r} instead of {repo_id!r}",
+            )

@@ -140,12 +140,12 @@ class FakeAddon:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/audio/diarize-chunk", self.handle)
-        app.router.add_get("/health", lambda _r: _json({"status": "ok"}))
+        app.router.add_get("/health", _health)
         return app
 
 
-async def _json(body: Any) -> web.Response:
-    return web.json_response(body)
+async def _health(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
 
 
 def addon_error(
@@ -160,7 +160,7 @@ def addon_error(
 
 @dataclass
 class FakeStt:
-    """OpenAI-style transcription: one word per `word_s` of every true turn, named after the voice."""
+    """OpenAI-style transcription: a word per `word_s` of each true turn, named after its voice."""
 
     index: SourceIndex
     truth: Truth

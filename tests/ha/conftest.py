@@ -110,3 +110,124 @@ def flow_entry_data(private_key: str = "KEY") -> dict[str, Any]:
         CONF_TTS_FLAVOUR: "nim",
         CONF_ADDON_URL: "http://127.0.0.1:8010",
     }
+
+
+GIB = 1024**3
+ENTRY_ID = "01JSPARKCONTROLTESTENTRY00"
+LOADED_MODEL = "RedHatAI/Qwen3.6-35B-A3B-NVFP4"
+
+
+def cluster_status(model: str | None = LOADED_MODEL, *, worker_reachable: bool = True) -> Any:
+    """A deterministic ClusterStatus as the client would report it."""
+    from custom_components.spark_control.api import (
+        CheckoutInfo,
+        ClusterStatus,
+        GpuStats,
+        MemoryStats,
+        NodeStatus,
+        ServiceStatus,
+        VllmStatus,
+    )
+
+    return ClusterStatus(
+        nodes={
+            "head": NodeStatus(
+                "head",
+                True,
+                GpuStats("NVIDIA GB10", 41.0, 55.0, 38.5, 90112.0),
+                MemoryStats(128 * GIB, 40 * GIB, 88 * GIB),
+            ),
+            "worker": NodeStatus(
+                "worker",
+                worker_reachable,
+                GpuStats("NVIDIA GB10", None, 47.0, None, None) if worker_reachable else None,
+                MemoryStats(128 * GIB, 100 * GIB, 28 * GIB) if worker_reachable else None,
+            ),
+        },
+        vllm=VllmStatus(
+            ready=model is not None,
+            model=model,
+            max_model_len=65536 if model else None,
+            tokens_per_second=123.4 if model else None,
+            requests_running=1 if model else None,
+            requests_waiting=0 if model else None,
+            kv_cache_usage=0.25 if model else None,
+        ),
+        services={
+            "parakeet": ServiceStatus("running", True, "nvidia/parakeet-tdt-0.6b-v3"),
+            "magpie": ServiceStatus("exited", False, None),
+        },
+        checkout=CheckoutInfo("74c02c3", "aug2026", frozenset({"solo", "daemon"})),
+    )
+
+
+@pytest.fixture
+def mock_cluster() -> Generator[MagicMock]:
+    """SparkCluster mocked at the integration boundary (core style) with a real catalog."""
+    from custom_components.spark_control.api import SparkCluster, SwapProgress, UpdateInfo
+
+    client = MagicMock(spec=SparkCluster)
+    client.status.return_value = cluster_status()
+    client.check_update.return_value = UpdateInfo(
+        "74c02c3", "358bf26", 3, ["358bf26 Add recipes", "b3caac6 Pull image", "09a847f Fix -d"]
+    )
+    client.machine_id.return_value = MACHINE_ID
+    client.swap_progress = SwapProgress()
+    client.swap_log = []
+    client.swap_running = False
+    client.download_progress = None
+    client.vllm_base_url = "http://127.0.0.1:8888/v1"
+    client.service_base_url.side_effect = {
+        "parakeet": "http://127.0.0.1:8000",
+        "magpie": "http://127.0.0.1:9000",
+    }.get
+
+    def construct(config: Any, credentials: Any, **kwargs: Any) -> MagicMock:
+        client.catalog = kwargs["catalog"]
+        client.constructed_with = (config, credentials)
+        return client
+
+    with patch("custom_components.spark_control.SparkCluster", side_effect=construct):
+        yield client
+
+
+@pytest.fixture
+def mock_config_entry() -> Any:
+    """A config entry with fixed ids, so snapshots are stable."""
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from custom_components.spark_control.const import DOMAIN
+
+    return MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=ENTRY_ID,
+        unique_id=MACHINE_ID,
+        title="Spark cluster 127.0.0.1",
+        data=flow_entry_data(),
+    )
+
+
+@pytest.fixture
+def platforms() -> list[str] | None:
+    """Platforms to set up (None: all); platform tests narrow it."""
+    return None
+
+
+@pytest.fixture
+async def init_integration(
+    hass: Any,
+    mock_config_entry: Any,
+    mock_cluster: MagicMock,
+    aioclient_mock: Any,
+    platforms: list[str] | None,
+) -> Any:
+    """The entry set up against the mocked client; the add-on answers /health with 200."""
+    aioclient_mock.get("http://127.0.0.1:8010/health", status=200)
+    mock_config_entry.add_to_hass(hass)
+    if platforms is None:
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    else:
+        with patch("custom_components.spark_control.PLATFORMS", platforms):
+            assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry

@@ -16,7 +16,7 @@ from typing import TextIO
 
 import aiohttp
 
-from relay_lib.audio import ChunkPlan
+from relay_lib.audio import ChunkPlan, probe_duration
 from relay_lib.client import RelayClient, RetryPolicy, probe
 from relay_lib.clustering import SpeakerHints
 from relay_lib.discovery import discover, token_from_env
@@ -155,6 +155,8 @@ async def _run(args: argparse.Namespace, err: TextIO) -> RelayResult:
     hints = SpeakerHints(args.speakers, args.min_speakers, args.max_speakers)
     policy = RetryPolicy(attempts=args.retries, timeout_s=args.timeout)
     bar = None if args.no_progress else ProgressBar(err)
+    # Decode errors come first: a bad file must not be reported as a service problem.
+    await asyncio.to_thread(probe_duration, args.input)
     async with aiohttp.ClientSession() as session:
         addons, stt, stt_model = await _resolve_services(session, args, err)
         options = RelayOptions(

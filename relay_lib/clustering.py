@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
-from sklearn.cluster import AgglomerativeClustering  # type: ignore[import-untyped]
 
 from relay_lib.errors import FingerprintError
 
@@ -85,6 +83,9 @@ def _ahc(dist: npt.NDArray[np.float64], *, n_clusters: int | None, threshold: fl
     n = dist.shape[0]
     if n_clusters is not None and n_clusters >= n:
         return list(range(n))
+    # Imported here: sklearn costs seconds at start-up and the CLI's error paths never need it.
+    from sklearn.cluster import AgglomerativeClustering  # type: ignore[import-untyped]  # noqa: PLC0415
+
     model = AgglomerativeClustering(
         n_clusters=n_clusters,
         distance_threshold=None if n_clusters is not None else threshold,
@@ -98,6 +99,8 @@ def _repair_cannot_link(
     x: npt.NDArray[np.float64], chunks: npt.NDArray[np.int64], labels: list[int]
 ) -> list[int]:
     """Give every local speaker of a chunk its own cluster, by best centroid match (Hungarian)."""
+    from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]  # noqa: PLC0415
+
     labels = list(labels)
     by_chunk: dict[int, list[int]] = defaultdict(list)
     for i, chunk in enumerate(chunks.tolist()):

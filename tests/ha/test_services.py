@@ -17,8 +17,8 @@ from custom_components.spark_control.api import (
     CommandError,
     DownloadProgress,
     DownloadState,
-    ModelLoadError,
     LoadFailure,
+    ModelLoadError,
     SwapProgress,
     SwapState,
 )
@@ -35,8 +35,8 @@ HOSTILE = [
     "-oProxyCommand=x",
     "../../etc/passwd",
     "org/" + "a" * 300,
-    "оrg/model",  # Cyrillic o
-    "org／model",  # fullwidth slash
+    "\u043erg/model",  # Cyrillic o
+    "org\uff0fmodel",  # fullwidth slash
 ]
 
 
@@ -61,6 +61,7 @@ async def _call(
     ],
 )
 async def test_hostile_input_rejected(
+    *,
     hass: HomeAssistant,
     init_integration: Any,
     mock_cluster: MagicMock,

@@ -1,0 +1,1 @@
+"""Fake HTTP services (vLLM, Parakeet, Magpie) that run as real processes inside fake containers."""

@@ -63,6 +63,11 @@ class SimNode:
         if self._acceptor is not None:
             self._acceptor.update(server_host_keys=[self._key])
 
+    @property
+    def listening(self) -> bool:
+        """True while the SSH server accepts connections."""
+        return self._acceptor is not None
+
     def authorized(self) -> set[bytes]:
         return self._authorized
 

@@ -1,0 +1,1 @@
+"""Inference backends behind one interface; imported only inside the worker process."""

@@ -43,9 +43,12 @@ async def async_get_config_entry_diagnostics(
     runtime = entry.runtime_data
     download = runtime.client.download_progress
     updates = runtime.updates.data
+    status = asdict(runtime.status.data.status)
+    if status["checkout"] is not None:
+        status["checkout"]["features"] = sorted(status["checkout"]["features"])
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
-        "status": asdict(runtime.status.data.status),
+        "status": status,
         "addon_ready": runtime.status.data.addon_ready,
         "swap": asdict(runtime.client.swap_progress),
         "swap_log_tail": runtime.client.swap_log[-20:],

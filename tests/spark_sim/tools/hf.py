@@ -56,7 +56,7 @@ def small_content(repo: str, name: str, size: int) -> bytes:
         text = json.dumps({"_name_or_path": repo, "architectures": ["Qwen3MoeForCausalLM"],
                            "max_position_embeddings": 262144, "model_type": "qwen3_moe"})  # fmt: skip
         return text.encode().ljust(size, b" ")
-    return b"{}".ljust(min(size, 1 << 20), b" ")
+    return b"{}".ljust(min(size, 4096), b" ")
 
 
 def finish_file(hub: Path, repo: str, name: str, size: int) -> None:
@@ -83,7 +83,9 @@ def write_blob(path: Path, repo: str, name: str, size: int) -> None:
             handle.write(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
             handle.truncate(size)
     else:
-        path.write_bytes(small_content(repo, name, size))
+        with path.open("wb") as handle:  # real JSON head, sparse tail up to the declared size
+            handle.write(small_content(repo, name, size))
+            handle.truncate(size)
 
 
 def materialize(hub: Path, repo: str) -> Path:

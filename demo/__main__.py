@@ -71,6 +71,7 @@ async def _setup(stack: Stack) -> None:
     await stack.start()
     await stack.add_integration()
     await stack.wait_loaded()
+    await stack.wait_addon()
 
 
 async def _watch(stack: Stack, stop: asyncio.Event) -> None:

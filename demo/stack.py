@@ -127,8 +127,11 @@ class Stack:
         self.rest_token = await self.client.long_lived_token("REST sensor")
         await asyncio.to_thread(install_rest_token, self.config_dir, self.rest_token)
         await self.client.call_service("rest", "reload", {})
+
+    async def wait_addon(self) -> None:
+        """Until the add-on answers /health (its worker loads models while HA starts)."""
         if self.addon is not None:
-            await self.addon.wait_ready(session)
+            await self.addon.wait_ready(running(self.session, "the HTTP session"))
 
     # the integration ----------------------------------------------------------------------
     def flow_address(self) -> dict[str, Any]:

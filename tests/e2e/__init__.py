@@ -1,0 +1,1 @@
+"""Browser end-to-end test: the demo stack driven through Home Assistant's real frontend."""

@@ -154,3 +154,13 @@ async def test_autodetect_failure_and_unreachable_worker(sim_pair_any_dialect: S
     )  # fmt: skip
     assert code == 1
     assert out.splitlines()[-1] == "Error: Passwordless SSH to 192.168.177.12 failed."
+
+
+async def test_jan2026_initial_model_runs_detached_through_nohup(sim_pair_factory: PairFactory) -> None:
+    pair = await sim_pair_factory(PairConfig(dialect="jan2026", initial_model="org/Start-8B"))
+    assert await port_open(pair.vllm_port)
+    log = (pair.head.home / ".spark-control" / "launch.log").read_text()
+    assert "Executing command on head node: vllm serve org/Start-8B" in log
+    assert "Application startup complete." in log
+    for node in ("head", "worker"):
+        assert "vllm_node" in await containers(pair, node)

@@ -252,7 +252,8 @@ class SimPair:
         else:
             await self._checked(
                 "head",
-                "cd spark-vllm-docker && nohup setsid ./launch-cluster.sh exec "
+                # `a && b &` would background a subshell that keeps our pipes open: use `;`.
+                "cd spark-vllm-docker || exit 1; nohup setsid ./launch-cluster.sh exec "
                 f"{args} --distributed-executor-backend ray </dev/null "
                 ">~/.spark-control/launch.log 2>&1 &",
             )

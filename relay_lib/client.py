@@ -8,10 +8,11 @@ while and the chunk moves on to the next one at once. 429/503 wait for Retry-Aft
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -106,22 +107,41 @@ def _error_text(status: int, body: bytes) -> str:
 
 
 class UrlPool:
-    """Round-robin over base URLs, skipping ones that recently refused connections."""
+    """Spreads requests over base URLs: least busy first, skipping ones that refused connections."""
 
     def __init__(self, urls: list[str], down_for_s: float) -> None:
         if not urls:
             raise ValueError("at least one URL is needed")
         self.urls = list(dict.fromkeys(u.rstrip("/") for u in urls))
         self._down_until: dict[str, float] = {}
+        self._busy: dict[str, int] = dict.fromkeys(self.urls, 0)
         self._down_for_s = down_for_s
 
     def pick(self, chunk_index: int, attempt: int) -> str:
-        """The URL for this attempt: rotate by chunk and attempt, healthy ones first."""
+        """The URL for this attempt: healthy first, then fewest requests in flight, then rotation.
+
+        The rotation (by chunk and attempt) makes a retry move on to another URL.
+        """
         n = len(self.urls)
         order = [self.urls[(chunk_index + attempt + k) % n] for k in range(n)]
         now = time.monotonic()
-        healthy = [u for u in order if self._down_until.get(u, 0.0) <= now]
-        return (healthy or order)[0]
+        return min(
+            order,
+            key=lambda u: (
+                self._down_until.get(u, 0.0) > now,
+                self._busy[u] if attempt == 0 else 0,
+                order.index(u),
+            ),
+        )
+
+    @contextlib.contextmanager
+    def using(self, url: str) -> Iterator[None]:
+        """Count a request in flight on url while the block runs."""
+        self._busy[url] += 1
+        try:
+            yield
+        finally:
+            self._busy[url] -= 1
 
     def has_other_healthy(self, url: str) -> bool:
         """Whether a retry can go somewhere else right away."""
@@ -210,7 +230,11 @@ class RelayClient:
         for attempt in range(attempts):
             url = pick(attempt)
             try:
-                result = await attempt_once(url)
+                if pool is not None:
+                    with pool.using(url):
+                        result = await attempt_once(url)
+                else:
+                    result = await attempt_once(url)
             except _HttpFailure as failure:
                 last = failure
                 if failure.connection and pool is not None:

@@ -34,7 +34,7 @@ class AddonProcess:
             log_dir / "addon.log",
         )
 
-    async def wait_ready(self, session: aiohttp.ClientSession, timeout_s: float = 180.0) -> None:
+    async def wait_ready(self, session: aiohttp.ClientSession, timeout_s: float = 300.0) -> None:
         """Poll /health until the front answers 200 (the worker may still be loading)."""
         async with asyncio.timeout(timeout_s):
             while True:

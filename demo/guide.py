@@ -5,7 +5,8 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from demo.stack import SECOND_MODEL, Stack, running
+from demo.catalog import SECOND_MODEL
+from demo.stack import Stack, running
 
 
 def guide(stack: Stack, sample: Path) -> str:

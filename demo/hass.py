@@ -8,6 +8,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from demo.catalog import INITIAL_MODEL
 from demo.haclient import HAClient
 from demo.procs import ManagedProcess
 
@@ -56,13 +57,22 @@ lovelace:
       show_in_sidebar: true
 """
 
-AUTOMATIONS = """\
+AUTOMATIONS = f"""\
 - id: spark_control_swap_failed_demo
   alias: Tell me when a Spark model swap fails
   use_blueprint:
     path: spark_control/swap_failed_notify.yaml
     input:
       title: Spark model swap failed
+- id: spark_control_nightly_model_demo
+  alias: Load the default Spark model at night
+  use_blueprint:
+    path: spark_control/swap_model_at_time.yaml
+    input:
+      model_select: select.vllm_cluster_model
+      swap_state: sensor.vllm_cluster_swap_state
+      model: {INITIAL_MODEL}
+      at: "03:00:00"
 """
 
 
@@ -129,7 +139,7 @@ class HomeAssistantProcess:
             log_dir / "home-assistant.log",
         )
 
-    async def wait_ready(self, client: HAClient, timeout_s: float = 120.0) -> None:
+    async def wait_ready(self, client: HAClient, timeout_s: float = 300.0) -> None:
         """Poll /manifest.json until it answers (or the process dies)."""
         async with asyncio.timeout(timeout_s):
             while not await client.ready():

@@ -18,6 +18,7 @@ from typing import Any, Self, TypeVar
 import aiohttp
 
 from demo.addon import AddonProcess
+from demo.catalog import INITIAL_MODEL, SECOND_MODEL
 from demo.flow import add_cluster
 from demo.haclient import HAClient
 from demo.hass import REPO_ROOT, HomeAssistantProcess, Owner, install_rest_token, write_config
@@ -26,8 +27,6 @@ from demo.procs import MARKER_VAR, find_marked, kill_pids
 from tests.spark_sim import PairConfig, SimPair
 
 ADDON_PYTHON = REPO_ROOT / ".venv" / "addon" / "bin" / "python"
-INITIAL_MODEL = "RedHatAI/Qwen3.6-35B-A3B-NVFP4"
-SECOND_MODEL = "google/gemma-4-26B-A4B-it"
 
 T = TypeVar("T")
 
@@ -193,7 +192,7 @@ class Stack:
             if entry.get("platform") == "spark_control"
         }
 
-    async def wait_loaded(self, timeout_s: float = 90.0) -> None:
+    async def wait_loaded(self, timeout_s: float = 180.0) -> None:
         """Until the entry is loaded and the model select has a value."""
         client = running(self.client, "Home Assistant")
         async with asyncio.timeout(timeout_s):

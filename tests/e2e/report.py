@@ -23,6 +23,7 @@ STEPS = (
     "health_report_in_logbook",
     "dashboard",
     "blueprint_notifies",
+    "blueprint_swaps_back",
     "relay_cli_via_discovery",
     "stop_leaves_nothing",
 )

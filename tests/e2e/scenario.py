@@ -17,14 +17,16 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
+from demo.catalog import INITIAL_MODEL, SECOND_MODEL
 from demo.procs import MARKER_VAR, find_marked
 from demo.sample import ensure_sample
-from demo.stack import INITIAL_MODEL, SECOND_MODEL, Stack, StackOptions, running
+from demo.stack import Stack, StackOptions, running
 from tests.e2e.browser import chromium_context
 from tests.e2e.report import Report, StepResult
 from tests.e2e.ui import UI_TIMEOUT_MS, fill, flow_dialog, login, see, shot, submit
 
-STATE_TIMEOUT_S = 90.0
+STATE_TIMEOUT_S = 180.0
+FINAL_STEP = "stop_leaves_nothing"
 KEY_LINE = re.compile(r"ssh-ed25519\s+AAAA[0-9A-Za-z+/=]+(?:\s+\S+@\S+)?")
 
 
@@ -276,6 +278,20 @@ class Scenario:
         await see(page, "Loading Qwen/Qwen2.5-72B-Instruct on the Spark cluster failed")
         await shot(page, self.out / "notification.png")
 
+    async def blueprint_swaps_back(self, step: StepResult) -> None:
+        """The time-of-day blueprint, run now, swaps back to the first model (conditions pass)."""
+        client = running(self.stack.client, "HA")
+        automation = "automation.load_the_default_spark_model_at_night"
+        if (await self.state(automation))["state"] != "on":
+            raise AssertionError(f"{automation} is not on")
+        await client.call_service(
+            "automation", "trigger", {"entity_id": automation, "skip_condition": False}
+        )
+        seen: list[str] = []
+        await self.wait_state(self.entity("vllm_model"), INITIAL_MODEL, seen)
+        await self.wait_state(self.entity("vllm_swap_state"), "ready")
+        step.details["model_states_seen"] = seen
+
     async def relay_cli_via_discovery(self, step: StepResult) -> None:
         """The relay CLI finds the add-on through HA's discovery JSON and diarizes the sample."""
         sample = ensure_sample()
@@ -309,21 +325,23 @@ class Scenario:
 
     # driver ---------------------------------------------------------------------------------
     async def run(self) -> bool:
-        """Every step in order; the stack is always stopped."""
+        """Every step in order (each records "not reached" after a failure); always stop."""
         run = self.report.run
+        browser_steps = [n for n in self.report.steps if n not in ("start_stack", FINAL_STEP)]
         try:
             if await run("start_stack", self.start_stack):
                 async with chromium_context() as context:
                     self.page = context.pages[0] if context.pages else await context.new_page()
                     self.page.set_default_timeout(UI_TIMEOUT_MS)
-                    for name in self.report.steps:
-                        if name in ("start_stack", "stop_leaves_nothing"):
-                            continue
-                        if not await run(name, getattr(self, name)) and self.page is not None:
+                    for name in browser_steps:
+                        if not await run(name, getattr(self, name)):
                             await _failure_shot(self.page, self.out / f"FAILED-{name}.png")
                     self.page = None
+            else:
+                for name in browser_steps:
+                    await run(name, getattr(self, name))
         finally:
-            await run("stop_leaves_nothing", self.stop_leaves_nothing, always=True)
+            await run(FINAL_STEP, self.stop_leaves_nothing, always=True)
         return all(result.ok for result in self.report.steps.values())
 
 
@@ -345,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build/e2e"))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    for stale in args.out.glob("*.png"):  # screenshots are this run's or none
+        stale.unlink()
     ok = asyncio.run(Scenario(args.out.resolve()).run())
     return 0 if ok else 1
 

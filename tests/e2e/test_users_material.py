@@ -66,6 +66,17 @@ def test_repository_layout_is_what_hacs_expects() -> None:
     assert AwesomeVersion(manifest["version"]).valid
 
 
+def test_time_blueprint_is_valid_and_selects_a_spark_control_model() -> None:
+    """The time-of-day blueprint validates and acts through the model select."""
+    data = load_yaml_dict(DOCS / "blueprints/automation/spark_control/swap_model_at_time.yaml")
+    blueprint = models.Blueprint(
+        data, expected_domain="automation", schema=schemas.BLUEPRINT_SCHEMA
+    )
+    assert set(blueprint.inputs) == {"model_select", "model", "at", "swap_state"}
+    (action,) = data["actions"]
+    assert action["action"] == "select.select_option"
+
+
 def test_blueprint_is_valid_and_listens_to_the_real_event() -> None:
     """HA's own blueprint schema accepts it and it triggers on our swap event's failed state."""
     data = load_yaml_dict(BLUEPRINT)
@@ -105,12 +116,17 @@ def test_dashboard_names_only_spark_control_and_discovery_entities() -> None:
     assert "sensor.spark_vllm_base_url" in entities
 
 
+class _SecretLoader(yaml.SafeLoader):
+    """SafeLoader that shows `!secret name` as `<secret name>`."""
+
+
+_SecretLoader.add_constructor("!secret", lambda _loader, node: f"<secret {node.value}>")
+
+
 def test_rest_example_reads_the_discovery_view_with_a_token() -> None:
     """The REST example points at our view, sends the bearer secret and reads vllm.base_url."""
     text = (DOCS / "rest_sensor.yaml").read_text()
-    loader = type("SecretLoader", (yaml.SafeLoader,), {})
-    loader.add_constructor("!secret", lambda _loader, node: f"<secret {node.value}>")
-    data = yaml.load(text, Loader=loader)  # noqa: S506 - SafeLoader subclass
+    data = yaml.load(text, Loader=_SecretLoader)  # noqa: S506 - a SafeLoader subclass
     (rest,) = data["rest"]
     assert rest["resource"].endswith("/api/spark_control/endpoints")
     assert rest["headers"]["Authorization"] == "<secret spark_control_bearer>"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.async_api import Locator, Page, expect
 
-UI_TIMEOUT_MS = 30_000
+UI_TIMEOUT_MS = 60_000
 
 
 def label(text: str) -> re.Pattern[str]:

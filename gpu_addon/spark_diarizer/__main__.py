@@ -22,7 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("spark_diarizer").info(
         "starting on %s:%s (backend=%s)", settings.host, settings.port, settings.backend
     )
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        shutdown_timeout=5.0,
+    )
     return 0
 
 

@@ -180,7 +180,9 @@ async def models(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     """GET /metrics in the Prometheus text format."""
     supervisor = request.app[SUPERVISOR_KEY]
-    text = request.app[METRICS_KEY].render(supervisor.state, str(supervisor.info.get("backend")))
+    text = request.app[METRICS_KEY].render(
+        supervisor.state, str(supervisor.info.get("backend")), supervisor.pending
+    )
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 

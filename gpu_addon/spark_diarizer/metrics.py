@@ -33,7 +33,7 @@ class Metrics:
             if seconds <= bound:
                 self.latency_counts[index] += 1
 
-    def render(self, state: str, backend: str) -> str:
+    def render(self, state: str, backend: str, queue_depth: int = 0) -> str:
         """The /metrics body."""
         lines = [
             "# HELP spark_diarizer_requests_total HTTP requests answered, by endpoint and status.",
@@ -65,6 +65,9 @@ class Metrics:
             "# HELP spark_diarizer_worker_restarts_total Inference worker restarts after a wedge.",
             "# TYPE spark_diarizer_worker_restarts_total counter",
             f"spark_diarizer_worker_restarts_total {self.worker_restarts}",
+            "# HELP spark_diarizer_queue_depth Requests holding or waiting for the worker.",
+            "# TYPE spark_diarizer_queue_depth gauge",
+            f"spark_diarizer_queue_depth {queue_depth}",
             "# HELP spark_diarizer_ready 1 when the worker accepts requests.",
             "# TYPE spark_diarizer_ready gauge",
             f'spark_diarizer_ready{{state="{state}",backend="{backend}"}} '

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "diarize-chunk.schema.json"
 

@@ -143,8 +143,8 @@ class Supervisor:
         except TimeoutError:
             self._wedge("timeout", f"inference exceeded {limit_s:g} s")
             raise self._wedged_error() from None
-        except WorkerGone:
-            self._wedge("crash", "the inference worker exited")
+        except WorkerGone as gone:
+            self._wedge("crash", f"the inference worker exited ({gone})")
             raise self._wedged_error() from None
         if reply["type"] == "result":
             return reply
@@ -172,9 +172,17 @@ class Supervisor:
             if not conn.poll(timeout):
                 raise TimeoutError
             reply: dict[str, Any] = conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as err:
-            raise WorkerGone from err
+        except (EOFError, OSError) as err:
+            raise WorkerGone(self._exit_status()) from err
         return reply
+
+    def _exit_status(self) -> str:
+        """How the worker ended, for the logs: exit code or signal (-N)."""
+        process = self._process
+        if process is None:
+            return "no process"
+        process.join(2)
+        return f"exit code {process.exitcode}"
 
     # -- wedge and recovery --------------------------------------------------------------------
 

@@ -8,8 +8,8 @@ from importlib.metadata import version
 
 import numpy as np
 import torch
-from silero_vad import get_speech_timestamps, load_silero_vad
-from sklearn.cluster import AgglomerativeClustering
+from silero_vad import get_speech_timestamps, load_silero_vad  # type: ignore[import-untyped]
+from sklearn.cluster import AgglomerativeClustering  # type: ignore[import-untyped]
 
 from ..probe import probe_signal
 from ._compat import ensure_pkg_resources
@@ -48,8 +48,10 @@ class CpuBackend:
 
     def __init__(self, threads: int = 2, params: CpuParams | None = None) -> None:
         ensure_pkg_resources()
-        from resemblyzer import VoiceEncoder  # noqa: PLC0415 - needs the shim above first
-        from resemblyzer.audio import wav_to_mel_spectrogram  # noqa: PLC0415 - same
+        from resemblyzer import VoiceEncoder  # type: ignore[import-untyped]  # noqa: PLC0415
+        from resemblyzer.audio import (  # type: ignore[import-untyped]  # noqa: PLC0415
+            wav_to_mel_spectrogram,
+        )
 
         self._torch = torch
         self._mel = wav_to_mel_spectrogram
@@ -64,9 +66,7 @@ class CpuBackend:
 
     def _warm_up(self) -> None:
         """silero's TorchScript model is several times slower on its first calls: pay that now."""
-        signal = probe_signal(8.0)
-        for _ in range(2):
-            self.diarize(signal, None)
+        self.diarize(probe_signal(6.0), None)  # the start-up probe is the second call
 
     def diarize(self, audio: np.ndarray, max_speakers: int | None) -> LocalDiarization:
         """Diarize 16 kHz mono float32 audio into local speakers."""

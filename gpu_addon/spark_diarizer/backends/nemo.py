@@ -8,7 +8,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from nemo.collections.asr.models import EncDecSpeakerLabelModel, SortformerEncLabelModel
+from nemo.collections.asr.models import (  # type: ignore[import-untyped]
+    EncDecSpeakerLabelModel,
+    SortformerEncLabelModel,
+)
 from omegaconf import OmegaConf, open_dict
 
 from .base import LocalDiarization

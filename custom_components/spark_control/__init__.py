@@ -8,6 +8,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -20,7 +21,14 @@ from .api import (
     SparkCluster,
     SparkError,
 )
-from .const import DOMAIN, ISSUE_CHECKOUT_MISSING, ISSUE_HOST_KEY_CHANGED, ISSUE_RESTART_MODEL
+from .const import (
+    DOMAIN,
+    ISSUE_CHECKOUT_MISSING,
+    ISSUE_HOST_KEY_CHANGED,
+    ISSUE_RESTART_MODEL,
+    NODE_HEAD,
+    NODE_WORKER,
+)
 from .coordinator import (
     SparkConfigEntry,
     SparkRuntimeData,
@@ -28,6 +36,7 @@ from .coordinator import (
     SparkUpdateCoordinator,
     async_report_host_key_changed,
 )
+from .entity import device_info
 from .entry_data import cluster_config, credentials
 from .health import HealthLog
 from .http import async_register_views
@@ -71,7 +80,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> boo
             client=client,
             status=status,
             updates=updates,
-            jobs=SparkJobs(hass, entry),
+            jobs=SparkJobs(hass, entry, client, status),
             health=HealthLog(entry.entry_id),
         )
         await status.async_config_entry_first_refresh()
@@ -82,6 +91,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> boo
     await updates.async_refresh()
     _async_check_checkout(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    _async_register_sparks(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -119,6 +129,13 @@ async def _async_connect(
             translation_placeholders={"error": str(err)},
         ) from err
     ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+def _async_register_sparks(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
+    """Create both Spark devices first, so service devices can point at them (via_device)."""
+    registry = dr.async_get(hass)
+    for node in (NODE_HEAD, NODE_WORKER):
+        registry.async_get_or_create(config_entry_id=entry.entry_id, **device_info(entry, node))
 
 
 def _async_check_checkout(hass: HomeAssistant, entry: SparkConfigEntry) -> None:

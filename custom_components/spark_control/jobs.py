@@ -13,6 +13,7 @@ from .api import (
     DownloadProgress,
     DownloadState,
     LaunchMode,
+    SparkCluster,
     SparkError,
     SwapInProgressError,
     SwapProgress,
@@ -29,16 +30,24 @@ from .const import (
 )
 
 if TYPE_CHECKING:
-    from .coordinator import SparkConfigEntry
+    from .coordinator import SparkConfigEntry, SparkStatusCoordinator
 
 
 class SparkJobs:
     """Starts swaps and downloads without holding the caller, and reports their progress."""
 
-    def __init__(self, hass: HomeAssistant, entry: SparkConfigEntry) -> None:
-        """Bind to an entry whose runtime_data is set before any job starts."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SparkConfigEntry,
+        client: SparkCluster,
+        status: SparkStatusCoordinator,
+    ) -> None:
+        """Bind to the entry (task owner), its client and its status coordinator."""
         self.hass = hass
         self.entry = entry
+        self.client = client
+        self.status = status
         self._swap_task: asyncio.Task[None] | None = None
         self._download_task: asyncio.Task[None] | None = None
         self._last_swap_state: SwapState | None = None
@@ -48,7 +57,7 @@ class SparkJobs:
     def swap_running(self) -> bool:
         """Whether a swap task is alive (ours or the client's)."""
         task_alive = self._swap_task is not None and not self._swap_task.done()
-        return task_alive or self.entry.runtime_data.client.swap_running
+        return task_alive or self.client.swap_running
 
     @property
     def download_running(self) -> bool:
@@ -56,13 +65,13 @@ class SparkJobs:
         return self._download_task is not None and not self._download_task.done()
 
     def _update_poll_rate(self) -> None:
-        self.entry.runtime_data.status.set_fast_poll(self.swap_running or self.download_running)
+        self.status.set_fast_poll(self.swap_running or self.download_running)
 
     # --- swap ------------------------------------------------------------------------------
 
     def resolve_model(self, model: str) -> str:
         """The catalog key of `model` (key or repo id); ServiceValidationError if unknown."""
-        found = self.entry.runtime_data.client.catalog.get(model)
+        found = self.client.catalog.get(model)
         if found is None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -84,21 +93,20 @@ class SparkJobs:
         self._update_poll_rate()
 
     async def _run_swap(self, key: str) -> None:
-        runtime = self.entry.runtime_data
         timeout = self.entry.options.get(CONF_SWAP_TIMEOUT, DEFAULT_SWAP_TIMEOUT)
         try:
-            await runtime.client.swap_model(key, self._on_swap_progress, timeout=timeout)
+            await self.client.swap_model(key, self._on_swap_progress, timeout=timeout)
         except SwapInProgressError:
             LOGGER.warning("A model swap was already running on the Sparks")
         except SparkError as err:
             LOGGER.error("Model swap to %s failed: %s", key, err)
-            self._on_swap_progress(runtime.client.swap_progress)
+            self._on_swap_progress(self.client.swap_progress)
         else:
             ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_RESTART_MODEL}_{self.entry.entry_id}")
         finally:
             self._swap_task = None
             self._update_poll_rate()
-            await runtime.status.async_request_refresh()
+            await self.status.async_request_refresh()
 
     @callback
     def _on_swap_progress(self, progress: SwapProgress) -> None:
@@ -113,7 +121,7 @@ class SparkJobs:
                     "error": progress.error,
                 },
             )
-        self.entry.runtime_data.status.async_update_listeners()
+        self.status.async_update_listeners()
 
     # --- download --------------------------------------------------------------------------
 
@@ -147,27 +155,26 @@ class SparkJobs:
         add_to_catalog: bool,
         name: str | None,
     ) -> None:
-        runtime = self.entry.runtime_data
         try:
-            result = await runtime.client.download_model(
+            result = await self.client.download_model(
                 repo_id, target, revision, self._on_download_progress
             )
             self._on_download_progress(result)
             if (
                 add_to_catalog
                 and result.state == DownloadState.COMPLETED
-                and runtime.client.catalog.get(repo_id) is None
+                and self.client.catalog.get(repo_id) is None
             ):
-                await runtime.client.catalog.add(repo_id, name=name, mode=target)
+                await self.client.catalog.add(repo_id, name=name, mode=target)
         except SparkError as err:
             LOGGER.error("Download of %s failed: %s", repo_id, err)
-            progress = runtime.client.download_progress
+            progress = self.client.download_progress
             if progress is not None:
                 self._on_download_progress(progress)
         finally:
             self._download_task = None
             self._update_poll_rate()
-            runtime.status.async_update_listeners()
+            self.status.async_update_listeners()
 
     @callback
     def _on_download_progress(self, progress: DownloadProgress) -> None:
@@ -175,13 +182,13 @@ class SparkJobs:
         if marker != self._last_download_event:
             self._last_download_event = marker
             self.hass.bus.async_fire(EVENT_DOWNLOAD, download_event_data(self.entry, progress))
-        self.entry.runtime_data.status.async_update_listeners()
+        self.status.async_update_listeners()
 
     async def async_cancel_download(self) -> None:
         """Cancel the running download; ServiceValidationError when none runs."""
         if not self.download_running:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_download")
-        await self.entry.runtime_data.client.cancel_download()
+        await self.client.cancel_download()
 
     async def async_shutdown(self) -> None:
         """Cancel our tasks before the client closes (unload)."""

@@ -83,9 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: SPARK_CONTROL_TOKEN, then HA_TOKEN)",
     )
     parser.add_argument(
-        "--format", choices=FORMATS, help="output format (default: from -o, else txt)"
+        "--format", choices=FORMATS, help="output format (default: from each -o suffix, else txt)"
     )
-    parser.add_argument("-o", "--output", type=Path, help="output file (default: stdout)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        action="append",
+        default=[],
+        help="output file (default: stdout); repeat to write several formats in one run",
+    )
     parser.add_argument("--chunk-seconds", type=_positive_float, default=300.0)
     parser.add_argument("--overlap-seconds", type=float, default=0.0)
     parser.add_argument(
@@ -107,10 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _format_for(args: argparse.Namespace) -> str:
+def _format_for(args: argparse.Namespace, output: Path | None) -> str:
     if args.format:
         return str(args.format)
-    suffix = args.output.suffix.lower().lstrip(".") if args.output else ""
+    suffix = output.suffix.lower().lstrip(".") if output else ""
     return suffix if suffix in FORMATS else "txt"
 
 
@@ -221,15 +228,14 @@ def main(
         code, prefix = next((c, p) for kind, c, p in _FAILURES if isinstance(exc, kind))
         err.write(f"error: {prefix}{exc}\n")
         return code
-    text = render(result, _format_for(args))
-    if args.output:
+    for output in args.output:
         try:
-            args.output.write_text(text, encoding="utf-8")
+            output.write_text(render(result, _format_for(args, output)), encoding="utf-8")
         except OSError as exc:
-            err.write(f"error: cannot write {args.output}: {exc}\n")
+            err.write(f"error: cannot write {output}: {exc}\n")
             return EXIT_ERROR
-    else:
-        out.write(text)
+    if not args.output:
+        out.write(render(result, _format_for(args, None)))
         out.flush()
     err.write(summary(result))
     return EXIT_OK

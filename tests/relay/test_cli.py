@@ -85,11 +85,24 @@ def srt_cues(text: str) -> list[tuple[str, str, str]]:
 async def test_srt_with_addon_and_stt(servers: Servers, recording, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path, addon, stt = recording
     addon_url, stt_url = await servers.start(addon.app()), await servers.start(stt.app())
-    out = tmp_path / "meeting.srt"
+    out, as_json = tmp_path / "meeting.srt", tmp_path / "meeting.json"
     run = await cli(
-        str(path), "--addon", addon_url, "--stt", stt_url, "-o", str(out), "--chunk-seconds", "10"
+        str(path),
+        "--addon",
+        addon_url,
+        "--stt",
+        stt_url,
+        "-o",
+        str(out),
+        "-o",
+        str(as_json),
+        "--chunk-seconds",
+        "10",
     )
     assert run.code == 0, run.err
+    data = json.loads(as_json.read_text())  # the second -o, in the format of its suffix
+    jsonschema.validate(data, RESULT_SCHEMA)
+    assert len(data["speakers"]) == 3
     cues = srt_cues(out.read_text())
     speakers = [body.split(":", 1)[0] for _, _, body in cues]
     voices = [body.split(": ", 1)[1].split()[0] for _, _, body in cues]

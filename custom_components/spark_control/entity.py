@@ -87,13 +87,16 @@ class SparkEntity(CoordinatorEntity[SparkStatusCoordinator]):
         return self.coordinator.config_entry.runtime_data
 
     async def run_command(self, command: Awaitable[Any]) -> None:
-        """Await a client command, translate its errors, then refresh (never optimistic)."""
+        """Await a client command, translate its errors, then refresh now (never optimistic).
+
+        A direct refresh, not the debounced request: two commands in a row must both show.
+        """
         try:
             await command
         except SparkError as err:
             raise translate_spark_error(err) from err
         finally:
-            await self.coordinator.async_request_refresh()
+            await self.coordinator.async_refresh()
 
 
 def translate_spark_error(err: SparkError) -> HomeAssistantError:

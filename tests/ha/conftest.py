@@ -231,3 +231,90 @@ async def init_integration(
             assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+# --- the simulated Spark pair (real SSH, real bash, fake vLLM/Parakeet/Magpie over HTTP) -----
+
+from tests.spark_sim.fixtures import *  # noqa: E402, F403
+
+
+def sim_entry_data(pair: Any, addon_url: str | None = None) -> dict[str, Any]:
+    """Entry data for a started SimPair, as the config flow would have written it."""
+    head, worker = pair.head, pair.worker
+    data = {
+        CONF_HEAD_HOST: head.host,
+        CONF_WORKER_HOST: worker.host,
+        CONF_SSH_PORT: head.ssh_port,
+        CONF_WORKER_SSH_PORT: worker.ssh_port,
+        CONF_USERNAME: pair.user,
+        CONF_VLLM_PORT: pair.vllm_port,
+        CONF_PRIVATE_KEY: pair.client_key_path.read_text(encoding="utf-8"),
+        CONF_PASSPHRASE: None,
+        CONF_KNOWN_HOSTS: {
+            f"{head.host}:{head.ssh_port}": head.host_public_key,
+            f"{worker.host}:{worker.ssh_port}": worker.host_public_key,
+        },
+        CONF_PARAKEET_NODE: pair.config.parakeet_node,
+        CONF_PARAKEET_HOST: "127.0.0.1",
+        CONF_PARAKEET_PORT: pair.parakeet_port,
+        CONF_PARAKEET_CONTAINER: pair.config.parakeet_container,
+        CONF_MAGPIE_NODE: pair.config.magpie_node,
+        CONF_MAGPIE_HOST: "127.0.0.1",
+        CONF_MAGPIE_PORT: pair.magpie_port,
+        CONF_MAGPIE_CONTAINER: pair.config.magpie_container,
+        CONF_TTS_FLAVOUR: "nim",
+    }
+    if addon_url:
+        data[CONF_ADDON_URL] = addon_url
+    return data
+
+
+@pytest.fixture
+async def fake_addon(socket_enabled: None) -> Any:
+    """A tiny diarizer add-on stand-in on 127.0.0.1 answering GET /health."""
+    from aiohttp import web
+
+    app = web.Application()
+    app["healthy"] = True
+
+    async def health(request: web.Request) -> web.Response:
+        if request.app["healthy"]:
+            return web.json_response({"status": "ok"})
+        return web.json_response({"status": "loading"}, status=503)
+
+    app.router.add_get("/health", health)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    app["url"] = f"http://127.0.0.1:{port}"
+    yield app
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def sim_integration(hass: Any, sim_pair: Any, fake_addon: Any) -> Any:
+    """The integration set up against the simulated pair (no model loaded at start)."""
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from custom_components.spark_control.const import DOMAIN
+
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=pair_machine_id(sim_pair),
+        title="Spark cluster 127.0.0.1",
+        data=sim_entry_data(sim_pair, fake_addon["url"]),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    yield entry
+    if entry.state.name == "LOADED":
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+def pair_machine_id(pair: Any) -> str:
+    """The head's machine id as the integration reads it."""
+    return str(pair.head.machine_id).strip()

@@ -131,8 +131,10 @@ def test_quality_scale_lists_every_rule_honestly() -> None:
     assert len(rules) == 52
     for rule, status in rules.items():
         if isinstance(status, dict):
-            assert status["status"] == "exempt", rule
-            assert len(status["comment"]) > 20, rule
+            assert status["status"] in ("done", "exempt"), rule
+            assert len(status["comment"]) > (20 if status["status"] == "exempt" else 5), rule
+            if rule.startswith("docs-"):
+                assert (PACKAGE / "DOCS.md").is_file()
         else:
             assert status == "done", rule
 

@@ -39,7 +39,9 @@ async def ssh(
         await conn.wait_closed()
 
 
-async def run(conn: asyncssh.SSHClientConnection, command: str, timeout: float = 60) -> tuple[int, str, str]:
+async def run(
+    conn: asyncssh.SSHClientConnection, command: str, timeout: float = 60
+) -> tuple[int, str, str]:
     """Run a command; (exit status, stdout, stderr)."""
     result = await asyncio.wait_for(conn.run(command), timeout)
     out = result.stdout if isinstance(result.stdout, str) else (result.stdout or b"").decode()
@@ -47,7 +49,9 @@ async def run(conn: asyncssh.SSHClientConnection, command: str, timeout: float =
     return result.exit_status or 0, out, err
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30, step: float = 0.1) -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout: float = 30, step: float = 0.1
+) -> None:
     """Poll until check() is true (bounded); fail with a clear message otherwise."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

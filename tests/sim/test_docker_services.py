@@ -6,10 +6,12 @@ import asyncio
 import io
 import time
 import wave
+from pathlib import Path
 
 import aiohttp
 
 from tests.sim.conftest import eventually, port_open, run, ssh
+from tests.spark_sim import procs
 from tests.spark_sim.config import PairConfig
 from tests.spark_sim.fixtures import PairFactory
 from tests.spark_sim.pair import SimPair
@@ -76,13 +78,19 @@ async def test_services_follow_their_containers(sim_pair: SimPair) -> None:
         async with http.post(f"{m_url}/v1/audio/synthesize", json={"text": "hi"}) as resp:
             assert resp.status == 400 and "empty text input" in await resp.text()
     async with ssh(sim_pair, "worker") as conn:
-        code, out, _ = await run(conn, "docker inspect -f '{{.State.Status}} {{.State.StartedAt}}' parakeet")
+        _, out, _ = await run(
+            conn, "docker inspect -f '{{.State.Status}} {{.State.StartedAt}}' parakeet"
+        )
         status, started = out.split()
         assert status == "running" and started.endswith("Z")
         assert (await run(conn, "docker stop parakeet magpie"))[1].split() == ["parakeet", "magpie"]
         assert not await port_open(sim_pair.parakeet_port)
         assert not await port_open(sim_pair.magpie_port)
-        code, out, _ = await run(conn, "docker inspect -f '{{.State.Status}}' parakeet; docker ps -a --format '{{.Names}} {{.State}}'")
+        _, out, _ = await run(
+            conn,
+            "docker inspect -f '{{.State.Status}}' parakeet; "
+            "docker ps -a --format '{{.Names}} {{.State}}'",
+        )
         assert out.splitlines()[0] == "exited"  # long-lived container: stopped, not removed
         assert "parakeet exited" in out
         assert (await run(conn, "docker start parakeet"))[1] == "parakeet\n"
@@ -109,7 +117,9 @@ async def test_docker_logs_since_follow_exec_and_errors(sim_pair: SimPair) -> No
         assert (await run(conn, "docker logs box"))[1] == "early\nlate\n"
         assert (await run(conn, f"docker logs --since {mark:.3f} box"))[1] == "late\n"
         assert (await run(conn, "docker logs --since 1s box"))[1] in ("late\n", "")
-        assert (await run(conn, "docker logs --since 2000-01-01T00:00:00Z box"))[1] == "early\nlate\n"
+        assert (await run(conn, "docker logs --since 2000-01-01T00:00:00Z box"))[
+            1
+        ] == "early\nlate\n"
         assert (await run(conn, "docker logs --tail 1 box"))[1] == "late\n"
         follower = await conn.create_process("docker logs -f box")
         assert await asyncio.wait_for(follower.stdout.readline(), 10) == "early\n"
@@ -133,13 +143,22 @@ async def test_docker_logs_since_follow_exec_and_errors(sim_pair: SimPair) -> No
 
 async def test_nvidia_smi_and_system_files(sim_pair_factory: PairFactory) -> None:
     pair = await sim_pair_factory(PairConfig(initial_model="org/Model-8B"))
-    fields = "name,driver_version,utilization.gpu,temperature.gpu,power.draw,clocks.sm,memory.used,memory.total"
+    fields = (
+        "name,driver_version,utilization.gpu,temperature.gpu,power.draw,clocks.sm,"
+        "memory.used,memory.total"
+    )
     async with ssh(pair) as conn:
-        code, out, _ = await run(conn, f"nvidia-smi --query-gpu={fields} --format=csv,noheader,nounits")
+        code, out, _ = await run(
+            conn, f"nvidia-smi --query-gpu={fields} --format=csv,noheader,nounits"
+        )
         row = out.strip().split(", ")
         assert code == 0 and row[0] == "NVIDIA GB10" and row[6:] == ["[N/A]", "[N/A]"]
         assert float(row[4]) > 0
-        code, out, _ = await run(conn, "nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv,noheader,nounits")
+        code, out, _ = await run(
+            conn,
+            "nvidia-smi --query-compute-apps=pid,process_name,used_memory "
+            "--format=csv,noheader,nounits",
+        )
         pid, name, mem = out.strip().split(", ")
         assert name == "VLLM::EngineCore" and int(mem) > 80000 and pid.isdigit()
         code, out, _ = await run(conn, "nvidia-smi --query-gpu=bogus --format=csv")
@@ -148,5 +167,38 @@ async def test_nvidia_smi_and_system_files(sim_pair_factory: PairFactory) -> Non
         lines = out.splitlines()
         assert lines[0].split() == ["MemTotal:", "131334144", "kB"]
         assert lines[-1] == pair.head.machine_id
-        code, out, _ = await run(conn, "cd spark-vllm-docker && ./launch-cluster.sh stop >/dev/null; nvidia-smi --query-compute-apps=pid --format=csv,noheader")
+        code, out, _ = await run(
+            conn,
+            "cd spark-vllm-docker && ./launch-cluster.sh stop >/dev/null; "
+            "nvidia-smi --query-compute-apps=pid --format=csv,noheader",
+        )
         assert out.strip() == ""
+
+
+async def test_abandoned_log_follower_of_a_quiet_container_exits(sim_pair: SimPair) -> None:
+    def followers() -> list[int]:
+        found = []
+        for pid in procs.sim_pids(sim_pair.root):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"tools.docker" in b" ".join(cmdline) and b"-f" in cmdline:
+                found.append(pid)
+        return found
+
+    async with ssh(sim_pair) as conn:
+        await run(conn, "docker run -d --rm --name quiet vllm-node sleep infinity")
+        follower = await conn.create_process("docker logs -f quiet")
+        await eventually(lambda: _truthy(followers()), 20)
+        del follower
+
+    async def none_left() -> bool:
+        return not followers()
+
+    await eventually(none_left, 20)
+    assert "quiet" in (await sim_pair.run("head", "docker ps --format '{{.Names}}'"))[1]
+
+
+async def _truthy(value: object) -> bool:
+    return bool(value)

@@ -1,4 +1,4 @@
-"""launch-cluster.sh in both dialects: header and error lines, -d, --solo, teardown on session loss, --rm."""
+"""launch-cluster.sh, both dialects: headers, errors, -d, --solo, teardown on session loss, --rm."""
 
 from __future__ import annotations
 
@@ -44,14 +44,17 @@ async def test_aug2026_errors_solo_and_quoting(sim_pair: SimPair) -> None:
     async with ssh(sim_pair) as conn:
         code, out, _ = await run(conn, "cd spark-vllm-docker && ./launch-cluster.sh")
         assert code == 1 and out.splitlines()[0] == "Error: No action specified"
-        code, out, _ = await run(conn, "cd spark-vllm-docker && ./launch-cluster.sh --bogus exec true")
+        code, out, _ = await run(
+            conn, "cd spark-vllm-docker && ./launch-cluster.sh --bogus exec true"
+        )
         assert code == 1 and out.splitlines()[0] == "Error: Unknown argument or action: --bogus"
         code, out, _ = await run(
             conn, "cd spark-vllm-docker && ./launch-cluster.sh --solo exec vllm serve m -tp 2"
         )
         assert code == 1
         assert out.splitlines()[-1] == (
-            "Error: Command requires 2 nodes (tp=2 * pp=1 * dp=1) but only 1 node(s) are configured."
+            "Error: Command requires 2 nodes (tp=2 * pp=1 * dp=1) "
+            "but only 1 node(s) are configured."
         )
         # Each exec argument is quoted on its own (printf %q): a word with a space stays one word.
         code, out, _ = await run(
@@ -66,12 +69,16 @@ async def test_aug2026_errors_solo_and_quoting(sim_pair: SimPair) -> None:
 async def test_jan2026_has_no_solo_and_joins_arguments(sim_pair_factory: PairFactory) -> None:
     pair = await sim_pair_factory(PairConfig(dialect="jan2026"))
     async with ssh(pair) as conn:
-        code, out, err = await run(conn, "cd spark-vllm-docker && ./launch-cluster.sh --solo exec true")
+        code, out, err = await run(
+            conn, "cd spark-vllm-docker && ./launch-cluster.sh --solo exec true"
+        )
         # Unknown words are the command in this dialect: bash runs "--solo exec true".
         assert code != 0
         assert "Executing command on head node: --solo exec true" in out
         assert "bash: --: invalid option" in err  # real bash parses the joined string as options
-        code, out, err = await run(conn, "cd spark-vllm-docker && ./launch-cluster.sh exec printf '[%s]' 'a b' c")
+        code, out, err = await run(
+            conn, "cd spark-vllm-docker && ./launch-cluster.sh exec printf '[%s]' 'a b' c"
+        )
         assert "bash: no job control in this shell" in err  # bash -i without a terminal
         assert "[a][b][c]" in out  # joined into one string, re-split by bash
         assert not await containers(pair, "head")
@@ -79,13 +86,18 @@ async def test_jan2026_has_no_solo_and_joins_arguments(sim_pair_factory: PairFac
 
 async def test_aug2026_daemon_exec_returns_before_ready(sim_pair_factory: PairFactory) -> None:
     pair = await sim_pair_factory(PairConfig(vllm_load_seconds=5))
-    command = (f"cd spark-vllm-docker && ./launch-cluster.sh -d exec vllm serve org/Model-8B "
-               f"--host 0.0.0.0 --port {pair.vllm_port} --max-model-len 8192 -tp 2")  # fmt: skip
+    command = (
+        f"cd spark-vllm-docker && ./launch-cluster.sh -d exec vllm serve org/Model-8B "
+        f"--host 0.0.0.0 --port {pair.vllm_port} --max-model-len 8192 -tp 2"
+    )
     async with ssh(pair) as conn:
         code, out, _ = await run(conn, command)
         ready_when_returned = await port_open(pair.vllm_port)
         assert code == 0
-        assert out.splitlines()[-1] == "Command dispatched in background (Daemon mode). Container: vllm_node"
+        assert (
+            out.splitlines()[-1]
+            == "Command dispatched in background (Daemon mode). Container: vllm_node"
+        )
         assert not ready_when_returned  # returned while the model was still loading
         assert "  SSH to 192.168.177.12: OK" in out
         await eventually(lambda: port_open(pair.vllm_port), 60)
@@ -120,9 +132,13 @@ def _closed(port: int):  # type: ignore[no-untyped-def]
 async def test_jan2026_foreground_exec_tears_down_when_session_drops(
     sim_pair_factory: PairFactory, pty: bool
 ) -> None:
-    pair = await sim_pair_factory(PairConfig(dialect="jan2026", vllm_load_seconds=1.5, vllm_log_interval=0.3))
-    command = (f"cd spark-vllm-docker && ./launch-cluster.sh exec vllm serve org/Model-8B --host 0.0.0.0 "
-               f"--port {pair.vllm_port} -tp 2 --distributed-executor-backend ray")  # fmt: skip
+    pair = await sim_pair_factory(
+        PairConfig(dialect="jan2026", vllm_load_seconds=1.5, vllm_log_interval=0.3)
+    )
+    command = (
+        f"cd spark-vllm-docker && ./launch-cluster.sh exec vllm serve org/Model-8B --host 0.0.0.0 "
+        f"--port {pair.vllm_port} -tp 2 --distributed-executor-backend ray"
+    )
     async with ssh(pair) as conn:
         proc = await conn.create_process(command, term_type="xterm" if pty else None)
         seen = ""
@@ -149,14 +165,17 @@ async def test_autodetect_failure_and_unreachable_worker(sim_pair_any_dialect: S
     pair.faults.clear("autodetect_failure")
     await pair.worker.set_reachable(False)
     code, out, _ = await pair.run(
-        "head", "cd spark-vllm-docker && ./launch-cluster.sh -n 192.168.177.11,192.168.177.12 "
-        "--eth-if enp1s0f1np1 --ib-if rocep1s0f1 exec vllm serve m -tp 2"
-    )  # fmt: skip
+        "head",
+        "cd spark-vllm-docker && ./launch-cluster.sh -n 192.168.177.11,192.168.177.12 "
+        "--eth-if enp1s0f1np1 --ib-if rocep1s0f1 exec vllm serve m -tp 2",
+    )
     assert code == 1
     assert out.splitlines()[-1] == "Error: Passwordless SSH to 192.168.177.12 failed."
 
 
-async def test_jan2026_initial_model_runs_detached_through_nohup(sim_pair_factory: PairFactory) -> None:
+async def test_jan2026_initial_model_runs_detached_through_nohup(
+    sim_pair_factory: PairFactory,
+) -> None:
     pair = await sim_pair_factory(PairConfig(dialect="jan2026", initial_model="org/Start-8B"))
     assert await port_open(pair.vllm_port)
     log = (pair.head.home / ".spark-control" / "launch.log").read_text()

@@ -1,4 +1,4 @@
-"""SSH side of the simulator: auth, real bash, streaming, exit codes, drops, reachability, host keys."""
+"""SSH side: auth, real bash, streaming, exit codes, drops, reachability, host keys."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ from tests.spark_sim.pair import SimPair
 
 async def test_right_key_runs_real_bash_in_sandbox(sim_pair: SimPair) -> None:
     async with ssh(sim_pair) as conn:
-        code, out, err = await run(conn, 'echo "$BASH_VERSION"; pwd; echo "$HOME"; shopt -q login_shell || echo nonlogin; command -v docker; cat /etc/machine-id')
+        code, out, err = await run(
+            conn,
+            'echo "$BASH_VERSION"; pwd; echo "$HOME"; shopt -q login_shell || echo nonlogin; '
+            "command -v docker; cat /etc/machine-id",
+        )
     lines = out.splitlines()
     assert code == 0, err
     assert lines[0].startswith("5.")
@@ -34,9 +38,16 @@ async def test_wrong_key_and_password_are_refused(sim_pair: SimPair, tmp_path) -
             pass
     with pytest.raises(asyncssh.PermissionDenied):
         await asyncssh.connect(
-            "127.0.0.1", port=sim_pair.head.ssh_port, username=sim_pair.user, password="spark",
-            client_keys=None, known_hosts=None, config=[], agent_path=None, preferred_auth="password",
-        )  # fmt: skip
+            "127.0.0.1",
+            port=sim_pair.head.ssh_port,
+            username=sim_pair.user,
+            password="spark",
+            client_keys=None,
+            known_hosts=None,
+            config=[],
+            agent_path=None,
+            preferred_auth="password",
+        )
     # Authorising the key lets it in; revoking every key locks everyone out.
     sim_pair.authorize_key(other.export_public_key("openssh").decode())
     async with ssh(sim_pair, key_path=tmp_path / "other") as conn:
@@ -50,7 +61,9 @@ async def test_wrong_key_and_password_are_refused(sim_pair: SimPair, tmp_path) -
 
 async def test_output_streams_before_exit_and_status_is_real(sim_pair: SimPair) -> None:
     async with ssh(sim_pair) as conn:
-        async with conn.create_process("echo first; printf 'partial'; sleep 2; echo second") as proc:
+        async with conn.create_process(
+            "echo first; printf 'partial'; sleep 2; echo second"
+        ) as proc:
             assert await asyncio.wait_for(proc.stdout.readline(), 10) == "first\n"
             assert await asyncio.wait_for(proc.stdout.read(7), 10) == "partial"
             assert proc.exit_status is None  # still running: output was not buffered to the end
@@ -71,7 +84,9 @@ async def test_no_pty_drop_sends_no_signal_pty_drop_sends_sighup(sim_pair: SimPa
     # The client went away; a command that writes nothing is not signalled (OpenSSH without PTY).
     await eventually(_exists(home / "quiet-survived"), 20)
     async with ssh(sim_pair) as conn:
-        await conn.create_process("trap 'touch got-hup; exit 129' HUP; sleep 30 & wait", term_type="xterm")
+        await conn.create_process(
+            "trap 'touch got-hup; exit 129' HUP; sleep 30 & wait", term_type="xterm"
+        )
         await asyncio.sleep(0.5)
     await eventually(_exists(home / "got-hup"), 20)
     del quiet
@@ -133,7 +148,9 @@ async def test_ssh_drop_after_fault_drops_the_next_command(sim_pair: SimPair) ->
 
 
 async def test_wrapper_runs_commands_like_the_server(sim_pair: SimPair) -> None:
-    code, out, _ = await sim_pair.run("worker", "echo $HOME $SPARK_SIM_NODE; docker ps --format '{{.Names}}'")
+    code, out, _ = await sim_pair.run(
+        "worker", "echo $HOME $SPARK_SIM_NODE; docker ps --format '{{.Names}}'"
+    )
     assert code == 0
     first, *names = out.splitlines()
     assert first == f"{sim_pair.worker.home} worker"

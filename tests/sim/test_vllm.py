@@ -43,22 +43,30 @@ async def test_ready_server_api_metrics_and_faults(sim_pair_factory: PairFactory
         assert metric(before, "vllm:generation_tokens_total") == 0.0
         assert 'vllm:num_requests_running{engine="0",model_name="' + MODEL + '"} 0.0' in before
         assert "vllm:kv_cache_usage_perc{" in before and "vllm:gpu_cache_usage_perc{" not in before
-        body = {"model": MODEL, "messages": [{"role": "user", "content": "say hi"}], "max_tokens": 20}
+        body = {
+            "model": MODEL,
+            "messages": [{"role": "user", "content": "say hi"}],
+            "max_tokens": 20,
+        }
         async with http.post(f"{url}/v1/chat/completions", json=body) as resp:
             answer = await resp.json()
         assert answer["usage"]["completion_tokens"] == 20
         assert answer["choices"][0]["message"]["content"]
         async with http.post(f"{url}/v1/chat/completions", json={**body, "stream": True}) as resp:
-            events = [line for line in (await resp.text()).splitlines() if line.startswith("data: ")]
+            events = [
+                line for line in (await resp.text()).splitlines() if line.startswith("data: ")
+            ]
         assert events[-1] == "data: [DONE]"
         assert len(events) == 21
         assert json.loads(events[0][6:])["choices"][0]["delta"]["role"] == "assistant"
         async with http.get(f"{url}/metrics") as resp:
             after = await resp.text()
         assert metric(after, "vllm:generation_tokens_total") == 40.0
-        assert metric(after, "vllm:prompt_tokens_total") > metric(before, "vllm:prompt_tokens_total")
+        assert metric(after, "vllm:prompt_tokens_total") > metric(
+            before, "vllm:prompt_tokens_total"
+        )
         # Periodic engine line, slow and hung responses.
-        code, logs, _ = await pair.run("head", "docker logs vllm_node")
+        _, logs, _ = await pair.run("head", "docker logs vllm_node")
         assert "Engine 000: Avg prompt throughput:" in logs
         pair.faults.set("http_delay", 3)
         with pytest.raises(TimeoutError):
@@ -80,18 +88,22 @@ async def test_ready_server_api_metrics_and_faults(sim_pair_factory: PairFactory
         await eventually(unhealthy, 20)
         async with http.post(f"{url}/v1/chat/completions", json=body) as resp:
             assert resp.status == 500
-    code, logs, _ = await pair.run("head", "docker logs vllm_node; docker ps --format '{{.Names}}'")
+    _, logs, _ = await pair.run("head", "docker logs vllm_node; docker ps --format '{{.Names}}'")
     assert "EngineDeadError" in logs
     assert logs.splitlines()[-1] == "vllm_node"
 
 
-async def test_deprecated_kv_metric_name_and_worker_serves_nothing(sim_pair_factory: PairFactory) -> None:
-    pair = await sim_pair_factory(PairConfig(initial_model=MODEL, kv_metric="vllm:gpu_cache_usage_perc"))
+async def test_deprecated_kv_metric_name_and_worker_serves_nothing(
+    sim_pair_factory: PairFactory,
+) -> None:
+    pair = await sim_pair_factory(
+        PairConfig(initial_model=MODEL, kv_metric="vllm:gpu_cache_usage_perc")
+    )
     async with aiohttp.ClientSession() as http, http.get(f"{pair.vllm_url}/metrics") as resp:
         text = await resp.text()
     assert "vllm:gpu_cache_usage_perc{" in text and "vllm:kv_cache_usage_perc{" not in text
     assert "DEPRECATED: Use vllm:kv_cache_usage_perc" in text
-    code, out, _ = await pair.run("worker", "docker logs vllm_node")
+    _, out, _ = await pair.run("worker", "docker logs vllm_node")
     assert "Route: /v1/models" not in out and "headless" in out
 
 
@@ -104,14 +116,18 @@ EXPECTED = {
     "engine_core": "RuntimeError: Worker failed with error",
     "port_in_use": "OSError: [Errno 98] Address already in use",
 }
-WRAPPER = "RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}"
+WRAPPER = (
+    "RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}"
+)
 
 
 async def test_every_load_failure_prints_vllms_lines(sim_pair_factory: PairFactory) -> None:
     pair = await sim_pair_factory(PairConfig(vllm_load_seconds=0.3))
     serve = f"vllm serve org/M-1B --host 0.0.0.0 --port {pair.vllm_port}"
     async with ssh(pair) as conn:
-        code, out, _ = await run(conn, "cd spark-vllm-docker && ./launch-cluster.sh --solo -d start")
+        code, out, _ = await run(
+            conn, "cd spark-vllm-docker && ./launch-cluster.sh --solo -d start"
+        )
         assert code == 0, out
         for kind in LOAD_FAILURES:
             pair.faults.set("vllm_load_failure", kind)

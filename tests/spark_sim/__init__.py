@@ -1,7 +1,7 @@
-"""Simulated DGX Spark pair (SSH + real bash + shims + fake vLLM/Parakeet/Magpie) for tests and the demo.
+"""Simulated DGX Spark pair (SSH, real bash, shims, fake vLLM/Parakeet/Magpie) for tests and demo.
 
-Exports are lazy so that the shims (`python -m tests.spark_sim.tools.docker`) start without importing
-asyncssh.
+Exports are lazy so that the shims (`python -m tests.spark_sim.tools.docker`) start without
+importing asyncssh.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""`python -m tests.spark_sim --state-dir DIR` runs a simulated pair in the foreground (what `make demo` runs);
-`python -m tests.spark_sim fault --state-dir DIR NAME[=VALUE]` (or `--clear [NAME]`) injects faults into it.
+"""Run a simulated pair in the foreground, or inject faults into a running one.
+
+`python -m tests.spark_sim --state-dir DIR` (what `make demo` runs);
+`python -m tests.spark_sim fault --state-dir DIR NAME[=VALUE]` (or `--clear [NAME]`).
 """
 
 from __future__ import annotations
@@ -85,11 +87,13 @@ def describe(pair_info: dict[str, object], state_dir: Path) -> str:
         "",
     ]
     for name, node in nodes.items():
-        lines.append(f"  {name:<7} ssh {node['user']}@{node['host']} -p {node['ssh_port']}  "
-                     f"host key {node['host_key_fingerprint']}")  # fmt: skip
+        lines.append(
+            f"  {name:<7} ssh {node['user']}@{node['host']} -p {node['ssh_port']}  "
+            f"host key {node['host_key_fingerprint']}"
+        )
     lines += [
         f"  key     {key}",
-        f"  vLLM     {info['vllm_url']}   Parakeet {info['parakeet_url']}   Magpie {info['magpie_url']}",
+        f"  vLLM     {info['vllm_url']}   Parakeet {info['parakeet_url']}   Magpie {info['magpie_url']}",  # noqa: E501
         f"  info    {state_dir / 'sim.json'}",
         "",
         "Try:",
@@ -129,11 +133,17 @@ async def run_main(argv: list[str]) -> int:
         shutil.rmtree(root)
     state_dir.mkdir(parents=True, exist_ok=True)
     config = PairConfig(
-        dialect=args.dialect, user=args.user, vllm_load_seconds=args.load_seconds,
-        service_load_seconds=args.service_load_seconds, vllm_log_interval=args.log_interval,
-        behind_count=args.behind, initial_model=args.initial_model or None,
-        download_seconds=args.download_seconds, launcher_settle_seconds=2.0, build_seconds=5.0,
-    )  # fmt: skip
+        dialect=args.dialect,
+        user=args.user,
+        vllm_load_seconds=args.load_seconds,
+        service_load_seconds=args.service_load_seconds,
+        vllm_log_interval=args.log_interval,
+        behind_count=args.behind,
+        initial_model=args.initial_model or None,
+        download_seconds=args.download_seconds,
+        launcher_settle_seconds=2.0,
+        build_seconds=5.0,
+    )
     pair = SimPair(root, config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -21,7 +21,7 @@ PairFactory = Callable[..., Awaitable[SimPair]]
 
 @pytest.fixture
 async def sim_pair_factory(tmp_path: Path, socket_enabled: None) -> AsyncIterator[PairFactory]:
-    """Async callable `await factory(PairConfig(...))` -> started SimPair; all stopped at teardown."""
+    """`await factory(PairConfig(...))` -> started SimPair; all stopped at teardown."""
     pairs: list[SimPair] = []
 
     async def factory(config: PairConfig | None = None, **overrides: object) -> SimPair:

@@ -1,4 +1,4 @@
-"""The spark-vllm-docker checkout: a real git clone of a local bare "upstream" that is N commits ahead."""
+"""The spark-vllm-docker checkout: a real git clone of a local bare upstream N commits ahead."""
 
 from __future__ import annotations
 
@@ -41,9 +41,13 @@ DATES = {"jan2026": "2026-01-28T10:00:00+00:00", "aug2026": "2026-08-14T10:00:00
 async def git(*args: str, cwd: Path, env: dict[str, str]) -> str:
     """Run git; raise with its stderr on failure."""
     proc = await asyncio.create_subprocess_exec(
-        "git", *args, cwd=cwd, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        "git",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await proc.communicate()
     if proc.returncode:
         raise RuntimeError(f"git {' '.join(args)} failed: {err.decode()}")
@@ -67,14 +71,17 @@ def render_scripts(config: PairConfig) -> dict[str, str]:
 async def build_checkout(
     root: Path, head_home: Path, config: PairConfig, env: dict[str, str]
 ) -> None:
-    """Bare upstream with the initial commit, clone to ~/spark-vllm-docker, then N more upstream commits."""
+    """Bare upstream + first commit, clone to ~/spark-vllm-docker, then N more commits."""
     upstream = root / "upstream" / "spark-vllm-docker.git"
     work = root / "upstream" / "work"
     upstream.parent.mkdir(parents=True, exist_ok=True)
     genv = dict(env)
-    genv.update(GIT_AUTHOR_NAME="Eugene Rakhmatulin", GIT_AUTHOR_EMAIL="eugr@users.noreply.github.com",
-                GIT_COMMITTER_NAME="Eugene Rakhmatulin",
-                GIT_COMMITTER_EMAIL="eugr@users.noreply.github.com")  # fmt: skip
+    genv.update(
+        GIT_AUTHOR_NAME="Eugene Rakhmatulin",
+        GIT_AUTHOR_EMAIL="eugr@users.noreply.github.com",
+        GIT_COMMITTER_NAME="Eugene Rakhmatulin",
+        GIT_COMMITTER_EMAIL="eugr@users.noreply.github.com",
+    )
     await git("init", "--quiet", "--bare", "-b", "main", str(upstream), cwd=root, env=genv)
     await git("init", "--quiet", "-b", "main", str(work), cwd=root, env=genv)
     for name, text in render_scripts(config).items():

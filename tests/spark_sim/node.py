@@ -21,8 +21,17 @@ class SimNode:
 
     host = "127.0.0.1"
 
-    def __init__(self, root: Path, name: str, user: str, ssh_port: int, faults: FaultControl,
-                 authorized: set[bytes], settle: float) -> None:  # fmt: skip
+    def __init__(
+        self,
+        root: Path,
+        name: str,
+        *,
+        user: str,
+        ssh_port: int,
+        faults: FaultControl,
+        authorized: set[bytes],
+        settle: float,
+    ) -> None:
         self.root = root
         self.name = name
         self.user = user
@@ -72,7 +81,7 @@ class SimNode:
         return self._authorized
 
     def run_env(self) -> dict[str, str]:
-        """HOME, PATH (shims first) and the simulator's variables, as commands on this node see them."""
+        """HOME, PATH (shims first) and the simulator's variables, as commands here see them."""
         return node_env(self.root, self.name, self.user)
 
     # server -------------------------------------------------------------------------------

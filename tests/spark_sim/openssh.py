@@ -42,26 +42,28 @@ class SshdInfo:
 
 def sshd_config(node: SimNode, port: int, pid_file: Path) -> str:
     """A private sshd config: loopback only, keys only, every session forced into the sandbox."""
-    return "\n".join([
-        "ListenAddress 127.0.0.1",
-        f"Port {port}",
-        f"HostKey {node.host_key_path}",
-        f"AuthorizedKeysFile {node.home / '.ssh' / 'authorized_keys'}",
-        f"PidFile {pid_file}",
-        "UsePAM no",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "PubkeyAuthentication yes",
-        "PermitRootLogin prohibit-password",
-        "StrictModes no",
-        "PrintMotd no",
-        "PrintLastLog no",
-        "MaxSessions 64",
-        "MaxStartups 64:30:128",
-        "LogLevel ERROR",
-        f"ForceCommand {node.wrapper}",
-        "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "ListenAddress 127.0.0.1",
+            f"Port {port}",
+            f"HostKey {node.host_key_path}",
+            f"AuthorizedKeysFile {node.home / '.ssh' / 'authorized_keys'}",
+            f"PidFile {pid_file}",
+            "UsePAM no",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "PubkeyAuthentication yes",
+            "PermitRootLogin prohibit-password",
+            "StrictModes no",
+            "PrintMotd no",
+            "PrintLastLog no",
+            "MaxSessions 64",
+            "MaxStartups 64:30:128",
+            "LogLevel ERROR",
+            f"ForceCommand {node.wrapper}",
+            "",
+        ]
+    )
 
 
 async def _wait_port(port: int, proc: asyncio.subprocess.Process, timeout: float) -> None:
@@ -83,7 +85,9 @@ async def _wait_port(port: int, proc: asyncio.subprocess.Process, timeout: float
 
 
 @contextlib.asynccontextmanager
-async def run_sshd(node: SimNode, workdir: Path, port: int | None = None) -> AsyncIterator[SshdInfo]:
+async def run_sshd(
+    node: SimNode, workdir: Path, port: int | None = None
+) -> AsyncIterator[SshdInfo]:
     """Start `sshd -D -e -f cfg` for `node` on 127.0.0.1; stop it (and wait) on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_ports(1)[0]
@@ -93,10 +97,16 @@ async def run_sshd(node: SimNode, workdir: Path, port: int | None = None) -> Asy
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)
     proc = await asyncio.create_subprocess_exec(
-        SSHD, "-D", "-e", "-f", str(config),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
+        SSHD,
+        "-D",
+        "-e",
+        "-f",
+        str(config),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         try:
             await _wait_port(port, proc, 10)
@@ -105,7 +115,9 @@ async def run_sshd(node: SimNode, workdir: Path, port: int | None = None) -> Asy
             if proc.returncode is not None and proc.stderr is not None:
                 stderr = await proc.stderr.read()
             raise RuntimeError(f"{err}: {stderr.decode(errors='replace')}") from err
-        yield SshdInfo("127.0.0.1", port, getpass.getuser(), proc.pid, config, node.host_key_fingerprint)
+        yield SshdInfo(
+            "127.0.0.1", port, getpass.getuser(), proc.pid, config, node.host_key_fingerprint
+        )
     finally:
         if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):

@@ -1,4 +1,4 @@
-"""SimPair: two simulated DGX Sparks (head + worker) on 127.0.0.1, started and stopped from asyncio."""
+"""SimPair: two simulated DGX Sparks (head + worker) on 127.0.0.1, run from asyncio."""
 
 from __future__ import annotations
 
@@ -41,20 +41,31 @@ class SimPair:
         self.faults = FaultControl(self.root, self._reach_hook)
         ports = free_ports(5)
         self.vllm_port, self.parakeet_port, self.magpie_port = ports[2:]
-        self.head = SimNode(self.root, "head", self.user, ports[0], self.faults, self._authorized,
-                            self.config.launcher_settle_seconds)  # fmt: skip
-        self.worker = SimNode(self.root, "worker", self.user, ports[1], self.faults, self._authorized,
-                              self.config.launcher_settle_seconds)  # fmt: skip
+        self.head = SimNode(self.root, "head", **self._node_args(ports[0]))
+        self.worker = SimNode(self.root, "worker", **self._node_args(ports[1]))
         self.nodes = {"head": self.head, "worker": self.worker}
         self._started = False
+
+    def _node_args(self, ssh_port: int) -> dict[str, Any]:
+        return {
+            "user": self.user,
+            "ssh_port": ssh_port,
+            "faults": self.faults,
+            "authorized": self._authorized,
+            "settle": self.config.launcher_settle_seconds,
+        }
 
     # lifecycle ----------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:  # fmt: skip
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.stop()
 
     async def start(self) -> None:
@@ -105,7 +116,7 @@ class SimPair:
 
     # keys ---------------------------------------------------------------------------------
     def authorize_key(self, public_key_line: str) -> None:
-        """Authorise another client key on both nodes (memory for asyncssh, authorized_keys for sshd)."""
+        """Authorise another client key on both nodes (asyncssh memory + authorized_keys)."""
         key = asyncssh.import_public_key(public_key_line.strip())
         self._authorized.add(key.public_data)
         for node in self.nodes.values():
@@ -179,12 +190,17 @@ class SimPair:
     async def run(self, node: str, command: str, timeout: float = 60) -> tuple[int, str, str]:
         """Run a command on a node through its wrapper (no SSH); for setup and tests."""
         proc = await asyncio.create_subprocess_exec(
-            str(self.nodes[node].wrapper), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env={"SSH_ORIGINAL_COMMAND": command, "PATH": "/usr/bin:/bin",
-                 "SPARK_SIM_ROOT": str(self.root)},
+            str(self.nodes[node].wrapper),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={
+                "SSH_ORIGINAL_COMMAND": command,
+                "PATH": "/usr/bin:/bin",
+                "SPARK_SIM_ROOT": str(self.root),
+            },
             start_new_session=True,
-        )  # fmt: skip
+        )
         try:
             out, err = await asyncio.wait_for(proc.communicate(), timeout)
         except TimeoutError:
@@ -229,19 +245,23 @@ class SimPair:
         for node, container, image, module in services:
             state = self.nodes[node].home / ".sim" / "docker" / "images.json"
             images = json.loads(state.read_text())
-            images[image] = {"id": "sha256:" + module.encode().hex().ljust(64, "0"),
-                             "cmd": [sys.executable, "-m", f"tests.spark_sim.services.{module}"],
-                             "created": 0}  # fmt: skip
+            images[image] = {
+                "id": "sha256:" + module.encode().hex().ljust(64, "0"),
+                "cmd": [sys.executable, "-m", f"tests.spark_sim.services.{module}"],
+                "created": 0,
+            }
             state.write_text(json.dumps(images))
-            command = (f"docker create --name {shlex.quote(container)} --restart unless-stopped "
-                       f"--gpus all --shm-size=8GB {shlex.quote(image)} {py} -m "
-                       f"tests.spark_sim.services.{module} >/dev/null")  # fmt: skip
+            command = (
+                f"docker create --name {shlex.quote(container)} --restart unless-stopped "
+                f"--gpus all --shm-size=8GB {shlex.quote(image)} {py} -m "
+                f"tests.spark_sim.services.{module} >/dev/null"
+            )
             if self.config.services_running:
                 command += f" && docker start {shlex.quote(container)} >/dev/null"
             await self._checked(node, command)
 
     async def _load_initial_model(self, model: str) -> None:
-        """Bring the cluster up with `model` already loaded (instant load), as the launcher would."""
+        """Bring the cluster up with `model` already loaded (instant load) via the launcher."""
         for node in self.nodes.values():
             (node.home / ".sim" / "vllm" / "instant-load").touch()
         args = f"vllm serve {shlex.quote(model)} --host 0.0.0.0 --port {self.vllm_port} -tp 2"

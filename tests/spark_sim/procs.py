@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -35,10 +36,8 @@ def kill_all(root: Path, sig: int = signal.SIGKILL) -> int:
                 os.killpg(group, sig)
         except (ProcessLookupError, PermissionError):
             pass
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
     return len(pids)
 
 

@@ -1,4 +1,4 @@
-"""Build one node's sandbox: home dir, PATH shims, fake container rootfs, wrapper and environment."""
+"""Build one node's sandbox: home, PATH shims, fake container rootfs, wrapper, environment."""
 
 from __future__ import annotations
 
@@ -61,9 +61,19 @@ def build(root: Path, node: str, user: str, settle: float) -> Path:
     base = root / node
     home = base / "home"
     state = home / ".sim"
-    for sub in ("bin", ".ssh", ".cache/huggingface/hub", ".cache/vllm", ".cache/flashinfer",
-                ".triton", ".spark-control", ".sim/docker", ".sim/vllm",
-                ".sim/rootfs/usr/local/bin", ".sim/rootfs/workspace/vllm"):  # fmt: skip
+    for sub in (
+        "bin",
+        ".ssh",
+        ".cache/huggingface/hub",
+        ".cache/vllm",
+        ".cache/flashinfer",
+        ".triton",
+        ".spark-control",
+        ".sim/docker",
+        ".sim/vllm",
+        ".sim/rootfs/usr/local/bin",
+        ".sim/rootfs/workspace/vllm",
+    ):
         (home / sub).mkdir(parents=True, exist_ok=True)
     for shim in (PACKAGE / "shims").iterdir():
         shutil.copy2(shim, home / "bin" / shim.name)

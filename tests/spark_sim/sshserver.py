@@ -1,4 +1,4 @@
-"""Per-node asyncssh server: public-key auth only; each exec request runs in real bash via the wrapper.
+"""Per-node asyncssh server: public-key auth only; each exec runs in real bash via the wrapper.
 
 Channel close behaves like OpenSSH 9.2: without a PTY the child's output pipes are closed (its next
 write fails with EPIPE); with a PTY its process group gets SIGHUP.
@@ -93,8 +93,11 @@ async def _pump(
             return
 
 
-async def _feed_stdin(process: asyncssh.SSHServerProcess[bytes], write: Callable[[bytes], None],
-                      close: Callable[[], None]) -> None:  # fmt: skip
+async def _feed_stdin(
+    process: asyncssh.SSHServerProcess[bytes],
+    write: Callable[[bytes], None],
+    close: Callable[[], None],
+) -> None:
     try:
         while True:
             data = await process.stdin.read(CHUNK)
@@ -138,9 +141,13 @@ class CommandRunner:
         err_r, err_w = os.pipe()
         try:
             child = await asyncio.create_subprocess_exec(
-                str(self.node.wrapper), stdin=asyncio.subprocess.PIPE, stdout=out_w, stderr=err_w,
-                env=self.child_env(), start_new_session=True,
-            )  # fmt: skip
+                str(self.node.wrapper),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=out_w,
+                stderr=err_w,
+                env=self.child_env(),
+                start_new_session=True,
+            )
         finally:
             os.close(out_w)
             os.close(err_w)
@@ -185,9 +192,13 @@ class CommandRunner:
 
         try:
             child = await asyncio.create_subprocess_exec(
-                str(self.node.wrapper), stdin=slave, stdout=slave, stderr=slave,
-                env=self.child_env(), preexec_fn=ctty,
-            )  # fmt: skip
+                str(self.node.wrapper),
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                env=self.child_env(),
+                preexec_fn=ctty,
+            )
         finally:
             os.close(slave)
         os.set_blocking(master, False)
@@ -240,7 +251,7 @@ def process_factory(node: SimNode) -> Callable[[asyncssh.SSHServerProcess[bytes]
             node.tasks.add(task)
         try:
             await CommandRunner(node, process).run()
-        except Exception as err:  # noqa: BLE001 - report to the client rather than crash the server
+        except Exception as err:
             with contextlib.suppress(Exception):
                 process.stderr.write(f"spark_sim: {err!r}\n".encode())
                 process.exit(255)

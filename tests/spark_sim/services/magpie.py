@@ -17,9 +17,12 @@ from tests.spark_sim.services.common import fault_middleware, serve
 from tests.spark_sim.tools import simenv
 
 LANGS = "en-US,es-US,fr-FR,de-DE,zh-CN,vi-VN,it-IT"
-VOICES = [f"Magpie-Multilingual.{lang}.{name}{mood}"
-          for lang in ("EN-US", "ES-US", "FR-FR", "DE-DE") for name in ("Aria", "Jason", "Leo", "Sofia")
-          for mood in ("", ".Happy", ".Calm")]  # fmt: skip
+VOICES = [
+    f"Magpie-Multilingual.{lang}.{name}{mood}"
+    for lang in ("EN-US", "ES-US", "FR-FR", "DE-DE")
+    for name in ("Aria", "Jason", "Leo", "Sofia")
+    for mood in ("", ".Happy", ".Calm")
+]
 
 
 def synth(text: str, rate: int) -> bytes:

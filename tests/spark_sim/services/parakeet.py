@@ -1,4 +1,4 @@
-"""Fake Parakeet STT (OpenAI-compatible NeMo wrapper + NIM readiness path); up while its container runs."""
+"""Fake Parakeet STT (OpenAI-style NeMo wrapper + NIM readiness); up while its container runs."""
 
 from __future__ import annotations
 
@@ -35,10 +35,16 @@ class Parakeet:
         return web.json_response({"ready": self.loaded}, status=200 if self.loaded else 503)
 
     async def models(self, _r: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [
-            {"id": MODEL, "object": "model", "created": 1735689600, "owned_by": "nvidia"}]})  # fmt: skip
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [
+                    {"id": MODEL, "object": "model", "created": 1735689600, "owned_by": "nvidia"}
+                ],
+            }
+        )
 
-    async def transcribe(self, request: web.Request) -> web.Response:
+    async def transcribe(self, request: web.Request) -> web.Response:  # noqa: PLR0911
         if not self.loaded:
             return web.json_response({"detail": "Model is loading"}, status=503)
         fields: dict[str, Any] = {}
@@ -73,10 +79,20 @@ class Parakeet:
             words = TEXT.split()
             half = len(words) // 2
             cut = round(duration / 2, 3)
-            body.update(task="transcribe", duration=duration, segments=[
-                {"id": 0, "seek": 0, "start": 0.0, "end": cut, "text": " ".join(words[:half])},
-                {"id": 1, "seek": 0, "start": cut, "end": duration, "text": " ".join(words[half:])},
-            ])  # fmt: skip
+            body.update(
+                task="transcribe",
+                duration=duration,
+                segments=[
+                    {"id": 0, "seek": 0, "start": 0.0, "end": cut, "text": " ".join(words[:half])},
+                    {
+                        "id": 1,
+                        "seek": 0,
+                        "start": cut,
+                        "end": duration,
+                        "text": " ".join(words[half:]),
+                    },
+                ],
+            )
         elif fmt not in ("json", None):
             return web.json_response({"detail": f"Unsupported response_format '{fmt}'"}, status=400)
         return web.json_response(body)

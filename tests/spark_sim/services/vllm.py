@@ -24,18 +24,52 @@ from tests.spark_sim.tools import simenv
 
 VERSION = "0.11.1"
 BOOL_FLAGS = {
-    "--headless", "--enable-prefix-caching", "--no-enable-prefix-caching", "--trust-remote-code",
-    "--enforce-eager", "--enable-auto-tool-choice", "--enable-chunked-prefill", "--async-scheduling",
-    "--disable-log-requests", "--enable-expert-parallel", "--disable-log-stats",
-}  # fmt: skip
+    "--headless",
+    "--enable-prefix-caching",
+    "--no-enable-prefix-caching",
+    "--trust-remote-code",
+    "--enforce-eager",
+    "--enable-auto-tool-choice",
+    "--enable-chunked-prefill",
+    "--async-scheduling",
+    "--disable-log-requests",
+    "--enable-expert-parallel",
+    "--disable-log-stats",
+}
 ROUTES = [
-    ("/openapi.json", "HEAD, GET"), ("/docs", "HEAD, GET"), ("/health", "GET"),
-    ("/load", "GET"), ("/ping", "POST"), ("/ping", "GET"), ("/tokenize", "POST"),
-    ("/detokenize", "POST"), ("/v1/models", "GET"), ("/version", "GET"),
-    ("/v1/responses", "POST"), ("/v1/chat/completions", "POST"), ("/v1/completions", "POST"),
-    ("/v1/embeddings", "POST"), ("/metrics", "GET"),
-]  # fmt: skip
-WORDS = "the quick brown fox jumps over the lazy dog while two sparks share one model".split()
+    ("/openapi.json", "HEAD, GET"),
+    ("/docs", "HEAD, GET"),
+    ("/health", "GET"),
+    ("/load", "GET"),
+    ("/ping", "POST"),
+    ("/ping", "GET"),
+    ("/tokenize", "POST"),
+    ("/detokenize", "POST"),
+    ("/v1/models", "GET"),
+    ("/version", "GET"),
+    ("/v1/responses", "POST"),
+    ("/v1/chat/completions", "POST"),
+    ("/v1/completions", "POST"),
+    ("/v1/embeddings", "POST"),
+    ("/metrics", "GET"),
+]
+WORDS = [
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "the",
+    "lazy",
+    "dog",
+    "while",
+    "two",
+    "sparks",
+    "share",
+    "one",
+    "model",
+]
 
 
 @dataclass
@@ -171,41 +205,46 @@ class Engine:
             ]
         for name, count in counters.items():
             base = name.removesuffix("_total")
-            out += [f"# HELP {base} Number of {base.split(':')[1]}.", f"# TYPE {base} counter",
-                    f"{name}{{{labels}}} {float(count)}"]  # fmt: skip
+            out += [
+                f"# HELP {base} Number of {base.split(':')[1]}.",
+                f"# TYPE {base} counter",
+                f"{name}{{{labels}}} {float(count)}",
+            ]
         out += [
             "# HELP vllm:request_success_total Count of successfully processed requests.",
             "# TYPE vllm:request_success_total counter",
-            f'vllm:request_success_total{{{labels},finished_reason="length"}} {float(self.requests_ok)}',
+            f'vllm:request_success_total{{{labels},finished_reason="length"}} {float(self.requests_ok)}',  # noqa: E501
         ]
         return "\n".join(out) + "\n"
 
 
 def load_failure_lines(kind: str, args: Args, log: Log) -> None:
-    """vLLM's real failure output (contract §3), then the engine-core wrapper where vLLM prints it."""
-    tb = ["Traceback (most recent call last):",
-          '  File "/usr/local/lib/python3.12/dist-packages/vllm/v1/engine/core.py", line 699, in run_engine_core',
-          "    engine_core = EngineCoreProc(*args, **kwargs)"]  # fmt: skip
+    """vLLM's real failure output (contract §3), then the engine-core wrapper line."""
+    tb = [
+        "Traceback (most recent call last):",
+        '  File "/usr/local/lib/python3.12/dist-packages/vllm/v1/engine/core.py", line 699, in run_engine_core',  # noqa: E501
+        "    engine_core = EngineCoreProc(*args, **kwargs)",
+    ]
     gib = 119.63
     causes = {
-        "free_memory": f"ValueError: Free memory on device (52.31/{gib} GiB) on startup is less than "
-        f"desired GPU memory utilization ({args.gpu_mem}, {args.gpu_mem * gib:.2f} GiB). Decrease GPU "
+        "free_memory": f"ValueError: Free memory on device (52.31/{gib} GiB) on startup is less than "  # noqa: E501
+        f"desired GPU memory utilization ({args.gpu_mem}, {args.gpu_mem * gib:.2f} GiB). Decrease GPU "  # noqa: E501
         "memory utilization or reduce GPU memory used by other processes.",
         "no_cache_blocks": "ValueError: No available memory for the cache blocks. Try increasing "
         "`gpu_memory_utilization` when initializing the engine.",
         "kv_cache": "ValueError: To serve at least one request with the models's max seq len "
         f"({args.max_model_len or 262144}), (24.0 GiB KV cache is needed, which is larger than the "
-        "available KV cache memory (11.25 GiB). Based on the available memory, the estimated maximum "
+        "available KV cache memory (11.25 GiB). Based on the available memory, the estimated maximum "  # noqa: E501
         "model length is 122880. Try increasing `gpu_memory_utilization` or decreasing "
         "`max_model_len` when initializing the engine.",
-        "cuda_oom": "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has "
-        "a total capacity of 119.63 GiB of which 1.21 GiB is free. Including non-PyTorch memory, this "
+        "cuda_oom": "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has "  # noqa: E501
+        "a total capacity of 119.63 GiB of which 1.21 GiB is free. Including non-PyTorch memory, this "  # noqa: E501
         "process has 112.40 GiB memory in use.",
-        "cuda_error": "RuntimeError: CUDA error: an illegal memory access was encountered\nCUDA kernel "
+        "cuda_error": "RuntimeError: CUDA error: an illegal memory access was encountered\nCUDA kernel "  # noqa: E501
         "errors might be asynchronously reported at some other API call, so the stacktrace below "
         "might be incorrect.",
         "engine_core": "RuntimeError: Worker failed with error 'NCCL error: unhandled system error "
-        "(run with NCCL_DEBUG=INFO for details)', please check the stack trace above for the root cause",
+        "(run with NCCL_DEBUG=INFO for details)', please check the stack trace above for the root cause",  # noqa: E501
     }
     log.line("EngineCore failed to start.", who="core", level="ERROR", where="core.py:708")
     for text in tb + causes[kind].split("\n"):
@@ -215,23 +254,27 @@ def load_failure_lines(kind: str, args: Args, log: Log) -> None:
         log.raw(text, who="core", err=True)
     for text in causes[kind].split("\n"):
         log.raw(text, who="core", err=True)
-    for text in ["Traceback (most recent call last):",
-                 '  File "/usr/local/bin/vllm", line 10, in <module>',
-                 "    sys.exit(main())",
-                 '  File "/usr/local/lib/python3.12/dist-packages/vllm/v1/engine/utils.py", line 933, '
-                 "in wait_for_engine_startup",
-                 "    raise RuntimeError(",
-                 "RuntimeError: Engine core initialization failed. See root cause above. "
-                 "Failed core proc(s): {}"]:  # fmt: skip
+    for text in [
+        "Traceback (most recent call last):",
+        '  File "/usr/local/bin/vllm", line 10, in <module>',
+        "    sys.exit(main())",
+        '  File "/usr/local/lib/python3.12/dist-packages/vllm/v1/engine/utils.py", line 933, '
+        "in wait_for_engine_startup",
+        "    raise RuntimeError(",
+        "RuntimeError: Engine core initialization failed. See root cause above. "
+        "Failed core proc(s): {}",
+    ]:
         log.raw(text, err=True)
 
 
 def port_in_use_lines(log: Log) -> None:
-    for text in ["Traceback (most recent call last):",
-                 '  File "/usr/local/lib/python3.12/dist-packages/vllm/entrypoints/openai/api_server.py", '
-                 "line 1848, in create_server_socket",
-                 "    sock.bind(addr)",
-                 "OSError: [Errno 98] Address already in use"]:  # fmt: skip
+    for text in [
+        "Traceback (most recent call last):",
+        '  File "/usr/local/lib/python3.12/dist-packages/vllm/entrypoints/openai/api_server.py", '
+        "line 1848, in create_server_socket",
+        "    sock.bind(addr)",
+        "OSError: [Errno 98] Address already in use",
+    ]:
         log.raw(text, err=True)
 
 
@@ -249,8 +292,13 @@ class Server:
     def mark(self, phase: str) -> None:
         """Publish our phase for nvidia-smi / meminfo shims."""
         self.pidfile.parent.mkdir(parents=True, exist_ok=True)
-        info = {"pid": os.getpid(), "model": self.args.model, "port": self.args.port,
-                "phase": phase, "headless": self.args.headless}  # fmt: skip
+        info = {
+            "pid": os.getpid(),
+            "model": self.args.model,
+            "port": self.args.port,
+            "phase": phase,
+            "headless": self.args.headless,
+        }
         self.pidfile.write_text(json.dumps(info))
 
     async def step(self, seconds: float) -> None:
@@ -298,21 +346,30 @@ class Server:
                 port_in_use_lines(log)
                 return 1
         else:
-            log.line(f"Launching vLLM engine in headless mode (node rank {args.node_rank} of "
-                     f"{args.nnodes})", where="api_server.py:1781")  # fmt: skip
-        log.line(f"Resolved architecture: Qwen3MoeForCausalLM", where="model.py:547")
+            log.line(
+                f"Launching vLLM engine in headless mode (node rank {args.node_rank} of "
+                f"{args.nnodes})",
+                where="api_server.py:1781",
+            )
+        log.line("Resolved architecture: Qwen3MoeForCausalLM", where="model.py:547")
         log.line(f"Using max model len {self.engine.max_len}", where="model.py:1510")
-        log.line(f"Initializing a V1 LLM engine (v{VERSION}) with config: model='{args.model}', "
-                 f"tokenizer='{args.model}', max_seq_len={self.engine.max_len}, "
-                 f"tensor_parallel_size={args.tp}, quantization=compressed-tensors",
-                 who="core", where="core.py:93")  # fmt: skip
+        log.line(
+            f"Initializing a V1 LLM engine (v{VERSION}) with config: model='{args.model}', "
+            f"tokenizer='{args.model}', max_seq_len={self.engine.max_len}, "
+            f"tensor_parallel_size={args.tp}, quantization=compressed-tensors",
+            who="core",
+            where="core.py:93",
+        )
         await self.step(load * 0.08)
         if failure == "free_memory":
             load_failure_lines(failure, args, log)
             return 1
-        log.line(f"rank {args.node_rank} in world size {max(args.tp, args.nnodes)} is assigned as "
-                 f"DP rank 0, PP rank 0, TP rank {args.node_rank}, EP rank {args.node_rank}",
-                 who="core", where="parallel_state.py:1208")  # fmt: skip
+        log.line(
+            f"rank {args.node_rank} in world size {max(args.tp, args.nnodes)} is assigned as "
+            f"DP rank 0, PP rank 0, TP rank {args.node_rank}, EP rank {args.node_rank}",
+            who="core",
+            where="parallel_state.py:1208",
+        )
         log.line(
             f"Starting to load model {args.model}...", who="core", where="gpu_model_runner.py:2602"
         )
@@ -322,8 +379,10 @@ class Server:
             pct = done * 100 // shards
             took = time.monotonic() - started
             rate = f"{took / done:.2f}s/it" if done else "?it/s"
-            log.bar(f"Loading safetensors checkpoint shards: {pct:3d}% Completed | {done}/{shards} "
-                    f"[00:{int(took):02d}<00:00, {rate}]")  # fmt: skip
+            log.bar(
+                f"Loading safetensors checkpoint shards: {pct:3d}% Completed | {done}/{shards} "
+                f"[00:{int(took):02d}<00:00, {rate}]"
+            )
             if done < shards:
                 await self.step(load * 0.12)
             if failure == "cuda_oom" and done == 2:
@@ -334,25 +393,39 @@ class Server:
             who="core",
             where="default_loader.py:267",
         )
-        log.line(f"Model loading took 21.3 GiB and {load * 0.5:.2f} seconds", who="core",
-                 where="gpu_model_runner.py:2653")  # fmt: skip
+        log.line(
+            f"Model loading took 21.3 GiB and {load * 0.5:.2f} seconds",
+            who="core",
+            where="gpu_model_runner.py:2653",
+        )
         if failure in ("kv_cache", "no_cache_blocks", "cuda_error", "engine_core"):
             await self.step(load * 0.05)
             load_failure_lines(failure, args, log)
             return 1
         log.line("Available KV cache memory: 62.30 GiB", who="core", where="gpu_worker.py:298")
         log.line("GPU KV cache size: 1,361,024 tokens", who="core", where="kv_cache_utils.py:1087")
-        log.line(f"Maximum concurrency for {self.engine.max_len:,} tokens per request: 41.54x",
-                 who="core", where="kv_cache_utils.py:1091")  # fmt: skip
+        log.line(
+            f"Maximum concurrency for {self.engine.max_len:,} tokens per request: 41.54x",
+            who="core",
+            where="kv_cache_utils.py:1091",
+        )
         await self.step(load * 0.2)
-        log.bar("Capturing CUDA graphs (mixed prefill-decode, PIECEWISE): 100%|██████████| 67/67 "
-                "[00:05<00:00, 12.57it/s]")  # fmt: skip
-        log.line(f"init engine (profile, create kv cache, warmup model) took {load * 0.9:.2f} seconds",
-                 who="core", where="core.py:210")  # fmt: skip
+        log.bar(
+            "Capturing CUDA graphs (mixed prefill-decode, PIECEWISE): 100%|██████████| 67/67 "
+            "[00:05<00:00, 12.57it/s]"
+        )
+        log.line(
+            f"init engine (profile, create kv cache, warmup model) took {load * 0.9:.2f} seconds",
+            who="core",
+            where="core.py:210",
+        )
         if args.headless:
             self.mark("ready")
-            log.line("Engine core running in headless mode; waiting for the head node.", who="core",
-                     where="core.py:812")  # fmt: skip
+            log.line(
+                "Engine core running in headless mode; waiting for the head node.",
+                who="core",
+                where="core.py:812",
+            )
             await self.stop.wait()
             return 0
         await self.step(load * 0.1)
@@ -418,11 +491,19 @@ class Server:
         log.line(
             "EngineCore encountered a fatal error.", who="core", level="ERROR", where="core.py:710"
         )
-        log.line("RuntimeError: CUDA error: unspecified launch failure", who="core", level="ERROR",
-                 where="core.py:710")  # fmt: skip
+        log.line(
+            "RuntimeError: CUDA error: unspecified launch failure",
+            who="core",
+            level="ERROR",
+            where="core.py:710",
+        )
         log.line("AsyncLLM output_handler failed.", level="ERROR", where="async_llm.py:480")
-        log.line("vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See "
-                 "stack trace (above) for the root cause.", level="ERROR", where="async_llm.py:480")  # fmt: skip
+        log.line(
+            "vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See "
+            "stack trace (above) for the root cause.",
+            level="ERROR",
+            where="async_llm.py:480",
+        )
         self.mark("dead")
 
     # HTTP ----------------------------------------------------------------------------------
@@ -458,15 +539,30 @@ class Server:
     async def models(self, _request: web.Request) -> web.Response:
         engine = self.engine
         card = {
-            "id": engine.name, "object": "model", "created": engine.created, "owned_by": "vllm",
-            "root": self.args.model, "parent": None, "max_model_len": engine.max_len,
-            "permission": [{
-                "id": f"modelperm-{os.getpid():x}{engine.created:x}", "object": "model_permission",
-                "created": engine.created, "allow_create_engine": False, "allow_sampling": True,
-                "allow_logprobs": True, "allow_search_indices": False, "allow_view": True,
-                "allow_fine_tuning": False, "organization": "*", "group": None, "is_blocking": False,
-            }],
-        }  # fmt: skip
+            "id": engine.name,
+            "object": "model",
+            "created": engine.created,
+            "owned_by": "vllm",
+            "root": self.args.model,
+            "parent": None,
+            "max_model_len": engine.max_len,
+            "permission": [
+                {
+                    "id": f"modelperm-{os.getpid():x}{engine.created:x}",
+                    "object": "model_permission",
+                    "created": engine.created,
+                    "allow_create_engine": False,
+                    "allow_sampling": True,
+                    "allow_logprobs": True,
+                    "allow_search_indices": False,
+                    "allow_view": True,
+                    "allow_fine_tuning": False,
+                    "organization": "*",
+                    "group": None,
+                    "is_blocking": False,
+                }
+            ],
+        }
         return web.json_response({"object": "list", "data": [card]})
 
     async def metrics(self, _request: web.Request) -> web.Response:
@@ -476,8 +572,15 @@ class Server:
         engine = self.engine
         if engine.dead:
             return web.json_response(
-                {"error": {"message": "EngineCore encountered an issue.", "type": "InternalServerError",
-                           "code": 500}}, status=500)  # fmt: skip
+                {
+                    "error": {
+                        "message": "EngineCore encountered an issue.",
+                        "type": "InternalServerError",
+                        "code": 500,
+                    }
+                },
+                status=500,
+            )
         try:
             body = await request.json()
         except ValueError:
@@ -487,8 +590,15 @@ class Server:
         model = body.get("model", engine.name)
         if model not in (engine.name, self.args.model):
             return web.json_response(
-                {"error": {"message": f"The model `{model}` does not exist.", "type": "NotFoundError",
-                           "code": 404}}, status=404)  # fmt: skip
+                {
+                    "error": {
+                        "message": f"The model `{model}` does not exist.",
+                        "type": "NotFoundError",
+                        "code": 404,
+                    }
+                },
+                status=404,
+            )
         chat = request.path.endswith("chat/completions")
         text_in = json.dumps(body.get("messages", body.get("prompt", "")))
         prompt_tokens = max(1, len(text_in.split()))
@@ -503,18 +613,27 @@ class Server:
             await asyncio.sleep(max_tokens / engine.rate)
             engine.generation_tokens += max_tokens
             text = " ".join(WORDS[i % len(WORDS)] for i in range(max_tokens))
-            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": max_tokens,
-                     "total_tokens": prompt_tokens + max_tokens}  # fmt: skip
+            usage = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": max_tokens,
+                "total_tokens": prompt_tokens + max_tokens,
+            }
             choice: dict[str, Any] = {"index": 0, "finish_reason": "length", "logprobs": None}
             if chat:
                 choice["message"] = {"role": "assistant", "content": text, "tool_calls": []}
             else:
                 choice["text"] = text
             engine.requests_ok += 1
-            return web.json_response({
-                "id": rid, "object": "chat.completion" if chat else "text_completion",
-                "created": int(time.time()), "model": model, "choices": [choice], "usage": usage,
-            })  # fmt: skip
+            return web.json_response(
+                {
+                    "id": rid,
+                    "object": "chat.completion" if chat else "text_completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [choice],
+                    "usage": usage,
+                }
+            )
         finally:
             engine.running -= 1
 

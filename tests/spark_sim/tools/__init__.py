@@ -1,1 +1,1 @@
-"""Shims run inside the sandboxes (docker, nvidia-smi, hf); they import only the standard library."""
+"""Shims run inside the sandboxes (docker, nvidia-smi, hf); standard library only."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import subprocess
 import sys
 import time
@@ -17,13 +18,52 @@ from tests.spark_sim.tools.dockerstate import Docker, DockerError, new_id, rfc33
 
 say = simenv.say
 VALUE_FLAGS = {
-    "-e", "--env", "-v", "--volume", "--name", "--ipc", "--network", "--net", "--gpus",
-    "--ulimit", "--entrypoint", "--shm-size", "-p", "--publish", "--restart", "-w",
-    "--workdir", "--runtime", "--device", "--cap-add", "--security-opt", "-l", "--label",
-    "--env-file", "-u", "--user", "--memory", "--pid", "--hostname", "-h", "--mount",
-}  # fmt: skip
-BOOL_FLAGS = {"-d", "--detach", "--rm", "--privileged", "-i", "--interactive", "-t", "--tty",
-              "-it", "-itd", "-dit", "--init"}  # fmt: skip
+    "-e",
+    "--env",
+    "-v",
+    "--volume",
+    "--name",
+    "--ipc",
+    "--network",
+    "--net",
+    "--gpus",
+    "--ulimit",
+    "--entrypoint",
+    "--shm-size",
+    "-p",
+    "--publish",
+    "--restart",
+    "-w",
+    "--workdir",
+    "--runtime",
+    "--device",
+    "--cap-add",
+    "--security-opt",
+    "-l",
+    "--label",
+    "--env-file",
+    "-u",
+    "--user",
+    "--memory",
+    "--pid",
+    "--hostname",
+    "-h",
+    "--mount",
+}
+BOOL_FLAGS = {
+    "-d",
+    "--detach",
+    "--rm",
+    "--privileged",
+    "-i",
+    "--interactive",
+    "-t",
+    "--tty",
+    "-it",
+    "-itd",
+    "-dit",
+    "--init",
+}
 TEMPLATE = re.compile(r"\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}")
 
 
@@ -158,9 +198,13 @@ def cmd_run(dock: Docker, args: list[str], *, start: bool = True) -> int:
     name = opts["name"] or f"sim_{new_id('anon')[:8]}"
     with dock.lock():
         record = dock.create(
-            name, rest[0], rest[1:], rm=opts["rm"], env=env_with(opts["env"]),
+            name,
+            rest[0],
+            rest[1:],
+            rm=opts["rm"],
+            env=env_with(opts["env"]),
             restart=opts["restart"],
-        )  # fmt: skip
+        )
         if start:
             dock.start(record)
     if start and not opts["detach"]:
@@ -421,12 +465,33 @@ def follow_logs(
             os._exit(141)
         if not follow:
             return 0
-        record = dock.load(name)
-        if record is None or not dock.running(record):
-            if record is None or len(complete) == 0:
+        if not complete:
+            wait_for_growth(log, position, out.fileno())
+            record = dock.load(name)
+            if record is None or not dock.running(record):
                 return 0
-            continue
-        time.sleep(0.1)
+
+
+def reader_gone(fd: int) -> bool:
+    """True when our stdout is a pipe whose reader has closed it (the next write would EPIPE)."""
+    poller = select.poll()
+    poller.register(fd, 0)
+    return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
+
+
+def wait_for_growth(log: Path, position: int, out_fd: int) -> None:
+    """Idle `logs -f`: cheap stat polling for up to ~1 s. Quirk: a follower whose reader is gone
+    exits within 0.25 s like on SIGPIPE (the real CLI notices only at its next line), so
+    abandoned followers of quiet containers do not pile up."""
+    for _ in range(4):
+        if reader_gone(out_fd):
+            os._exit(141)
+        try:
+            if log.stat().st_size > position:
+                return
+        except FileNotFoundError:
+            return
+        time.sleep(0.25)
 
 
 def cmd_logs(dock: Docker, args: list[str]) -> int:
@@ -499,9 +564,14 @@ def cmd_exec(dock: Docker, args: list[str]) -> int:
     quiet = subprocess.DEVNULL if detach else None
     try:
         proc = subprocess.Popen(
-            cmd, env=env, cwd=cwd, stdin=quiet, stdout=quiet, stderr=quiet,
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdin=quiet,
+            stdout=quiet,
+            stderr=quiet,
             start_new_session=True,
-        )  # fmt: skip
+        )
     except FileNotFoundError:
         simenv.say(
             "OCI runtime exec failed: exec failed: unable to start container process: exec: "
@@ -562,8 +632,11 @@ def cmd_build(dock: Docker, args: list[str]) -> int:
         simenv.say(f"#{n} {step}", err=True)
         time.sleep(delay)
         if build_failure() and n == 5:
-            simenv.say(f"#{n} ERROR: process \"/bin/sh -c pip wheel --no-deps -w /wheels .\" "
-                       "did not complete successfully: exit code: 1", err=True)  # fmt: skip
+            simenv.say(
+                f'#{n} ERROR: process "/bin/sh -c pip wheel --no-deps -w /wheels ." '
+                "did not complete successfully: exit code: 1",
+                err=True,
+            )
             simenv.say(
                 'ERROR: failed to solve: process "/bin/sh -c pip wheel --no-deps -w /wheels ." '
                 "did not complete successfully: exit code: 1",
@@ -578,7 +651,7 @@ def cmd_build(dock: Docker, args: list[str]) -> int:
 
 
 def cmd_pull(dock: Docker, args: list[str]) -> int:
-    ref = [a for a in args if not a.startswith("-")][0]
+    ref = next(a for a in args if not a.startswith("-"))
     repo, _, tag = dock.image_key(ref).rpartition(":")
     say(f"{tag}: Pulling from {repo}")
     time.sleep(float(simenv.config().get("build_seconds", 1.0)) / 2)
@@ -670,7 +743,10 @@ def main(argv: list[str]) -> int:
         return 0
     if not argv or argv[0] not in COMMANDS:
         word = argv[0] if argv else ""
-        simenv.say(f"docker: unknown command: docker {word}\n\nRun 'docker --help' for more information", err=True)  # fmt: skip
+        simenv.say(
+            f"docker: unknown command: docker {word}\n\nRun 'docker --help' for more information",
+            err=True,
+        )
         return 1
     try:
         return COMMANDS[argv[0]](Docker(), argv[1:])

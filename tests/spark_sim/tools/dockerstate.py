@@ -24,7 +24,7 @@ from typing import Any
 from tests.spark_sim.tools import simenv
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
-# Runs as the container's PID 1: a pump turns the FIFO into a timestamped log, then exec the command.
+# The container's PID 1: a pump turns the FIFO into a timestamped log, then exec the command.
 INIT = (
     'exec 3<>"$1"; '
     "( trap '' TERM; while IFS= read -r -u 3 line; do "
@@ -218,7 +218,7 @@ class Docker:
             raise DockerError(
                 f"Unable to find image '{self.image_key(image)}' locally\n"
                 "docker: Error response from daemon: pull access denied for "
-                f"{image.split(':')[0]}, repository does not exist or may require "
+                f"{image.split(':', maxsplit=1)[0]}, repository does not exist or may require "
                 "'docker login': denied: requested access to the resource is denied.",
                 125,
             )

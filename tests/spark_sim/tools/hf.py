@@ -1,4 +1,4 @@
-"""`hf download` (as `uvx hf download` runs it): a real HF cache layout with growing *.incomplete blobs.
+"""`hf download` (as `uvx hf download` runs it): real HF cache layout, growing *.incomplete blobs.
 
 Weights are sparse files: `stat`/`du --apparent-size`/`du -b` show the declared GB while the disk
 holds almost nothing. Progress bars follow huggingface_hub 2.4.0 (`Fetching N files`,
@@ -19,20 +19,32 @@ from pathlib import Path
 from tests.spark_sim.tools import simenv
 
 SHARD_MAX = 5_000_000_000
-BYTES_PER_PARAM = (("nvfp4", 0.56), ("fp4", 0.56), ("awq", 0.6), ("gptq", 0.6), ("fp8", 1.05),
-                   ("mxfp4", 0.55), ("int4", 0.55))  # fmt: skip
+BYTES_PER_PARAM = (
+    ("nvfp4", 0.56),
+    ("fp4", 0.56),
+    ("awq", 0.6),
+    ("gptq", 0.6),
+    ("fp8", 1.05),
+    ("mxfp4", 0.55),
+    ("int4", 0.55),
+)
 REPO_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 def repo_files(repo: str) -> dict[str, int]:
-    """Deterministic file list and declared sizes for a repo id (size from e.g. `35B` and the quant)."""
+    """Deterministic files and declared sizes for a repo id (from e.g. `35B` and the quant)."""
     match = re.search(r"(\d+(?:\.\d+)?)B", repo)
     params = float(match.group(1)) if match else 1.0
     scale = next((v for k, v in BYTES_PER_PARAM if k in repo.lower()), 2.0)
     total = int(params * 1e9 * scale)
     shards = max(1, math.ceil(total / SHARD_MAX))
-    files = {"config.json": 1_843, "generation_config.json": 214, "tokenizer.json": 11_422_654,
-             "tokenizer_config.json": 9_732, "model.safetensors.index.json": 61_440 + 40 * shards}  # fmt: skip
+    files = {
+        "config.json": 1_843,
+        "generation_config.json": 214,
+        "tokenizer.json": 11_422_654,
+        "tokenizer_config.json": 9_732,
+        "model.safetensors.index.json": 61_440 + 40 * shards,
+    }
     for i in range(1, shards + 1):
         files[f"model-{i:05d}-of-{shards:05d}.safetensors"] = total // shards
     return files
@@ -53,8 +65,14 @@ def repo_dir(hub: Path, repo: str) -> Path:
 def small_content(repo: str, name: str, size: int) -> bytes:
     """Real JSON for the small files (padded to their declared size where that is small)."""
     if name == "config.json":
-        text = json.dumps({"_name_or_path": repo, "architectures": ["Qwen3MoeForCausalLM"],
-                           "max_position_embeddings": 262144, "model_type": "qwen3_moe"})  # fmt: skip
+        text = json.dumps(
+            {
+                "_name_or_path": repo,
+                "architectures": ["Qwen3MoeForCausalLM"],
+                "max_position_embeddings": 262144,
+                "model_type": "qwen3_moe",
+            }
+        )
         return text.encode().ljust(size, b" ")
     return b"{}".ljust(min(size, 4096), b" ")
 
@@ -128,7 +146,7 @@ def gated_error(repo: str) -> int:
         "Traceback (most recent call last):",
         '  File "/root/.cache/uv/archive-v0/hf/bin/hf", line 10, in <module>',
         "    sys.exit(main())",
-        f"huggingface_hub.errors.GatedRepoError: 403 Client Error. (Request ID: Root=1-{os.getpid():08x}-5f3a9c2e1d7b4a6f8e0c2b1a)",
+        f"huggingface_hub.errors.GatedRepoError: 403 Client Error. (Request ID: Root=1-{os.getpid():08x}-5f3a9c2e1d7b4a6f8e0c2b1a)",  # noqa: E501
         "",
         f"Cannot access gated repo for url https://huggingface.co/{repo}/resolve/main/config.json.",
         f"Access to model {repo} is restricted. You must have access to it and be authenticated to "
@@ -140,13 +158,14 @@ def gated_error(repo: str) -> int:
 
 def download(repo: str, *, dry_run: bool, quiet: bool, hub: Path) -> int:
     files = repo_files(repo)
-    total = sum(files.values())
     base = repo_dir(hub, repo)
     done_names = {n for n in files if (base / "snapshots" / commit_of(repo) / n).exists()}
     if dry_run:
         todo = {n: s for n, s in files.items() if n not in done_names}
-        simenv.say(f"[dry-run] Will download {len(todo)} files (out of {len(files)}) totalling "
-                   f"{fmt_size(sum(todo.values()))}B.")  # fmt: skip
+        simenv.say(
+            f"[dry-run] Will download {len(todo)} files (out of {len(files)}) totalling "
+            f"{fmt_size(sum(todo.values()))}B."
+        )
         simenv.say("File" + " " * 40 + "Bytes to download")
         for name, size in files.items():
             simenv.say(f"{name:<44}{'-' if name in done_names else fmt_size(size) + 'B'}")
@@ -171,10 +190,12 @@ def download(repo: str, *, dry_run: bool, quiet: bool, hub: Path) -> int:
         frac = written / need if need else 1.0
         rate = written / elapsed
         desc = "Reconstruction complete" if final else "Reconstructing (incomplete total...)"
-        text = (f"\rFetching {len(files)} files: {frac_files * 100:3.0f}%|{bar(frac_files)}| "
-                f"{nfiles}/{len(files)} [{clock(elapsed)}<00:00, {nfiles / elapsed:5.2f}it/s]\n"
-                f"\r{desc}: {frac * 100:3.0f}%|{bar(frac)}| {fmt_size(written):>5}B / "
-                f"{fmt_size(need):>5}B {fmt_size(rate):>6}B/s\x1b[A")  # fmt: skip
+        text = (
+            f"\rFetching {len(files)} files: {frac_files * 100:3.0f}%|{bar(frac_files)}| "
+            f"{nfiles}/{len(files)} [{clock(elapsed)}<00:00, {nfiles / elapsed:5.2f}it/s]\n"
+            f"\r{desc}: {frac * 100:3.0f}%|{bar(frac)}| {fmt_size(written):>5}B / "
+            f"{fmt_size(need):>5}B {fmt_size(rate):>6}B/s\x1b[A"
+        )
         if final:
             text += "\n\n"
         try:
@@ -236,15 +257,25 @@ def main(argv: list[str]) -> int:
         elif arg == "--cache-dir":
             hub = Path(rest[i + 1])
             i += 1
-        elif arg in ("--revision", "--token", "--repo-type", "--include", "--exclude", "--local-dir",
-                     "--max-workers"):  # fmt: skip
+        elif arg in (
+            "--revision",
+            "--token",
+            "--repo-type",
+            "--include",
+            "--exclude",
+            "--local-dir",
+            "--max-workers",
+        ):
             i += 1
         elif not arg.startswith("-") and not repo:
             repo = arg
         i += 1
     if not REPO_RE.match(repo):
-        simenv.say(f"huggingface_hub.errors.HFValidationError: Repo id must be in the form "
-                   f"'repo_name' or 'namespace/repo_name': '{repo}'.", err=True)  # fmt: skip
+        simenv.say(
+            f"huggingface_hub.errors.HFValidationError: Repo id must be in the form "
+            f"'repo_name' or 'namespace/repo_name': '{repo}'.",
+            err=True,
+        )
         return 1
     return download(repo, dry_run=dry_run, quiet=quiet, hub=hub)
 

@@ -11,8 +11,16 @@ import time
 from tests.spark_sim.tools import simenv
 
 DRIVER = "580.126.09"
-NA_FIELDS = {"memory.used", "memory.total", "memory.free", "memory.reserved", "power.limit",
-             "enforced.power.limit", "power.default_limit", "fan.speed"}  # fmt: skip
+NA_FIELDS = {
+    "memory.used",
+    "memory.total",
+    "memory.free",
+    "memory.reserved",
+    "power.limit",
+    "enforced.power.limit",
+    "power.default_limit",
+    "fan.speed",
+}
 
 
 def vllm_processes() -> list[dict[str, object]]:
@@ -79,9 +87,13 @@ def query_apps(fields: list[str], header: bool, units: bool) -> int:
     rows = []
     for info in vllm_processes():
         mem = 90112 if info.get("phase") == "ready" else 41216
-        cells = {"pid": str(info["pid"]), "process_name": "VLLM::EngineCore",
-                 "used_memory": f"{mem} MiB" if units else str(mem), "gpu_name": "NVIDIA GB10",
-                 "gpu_uuid": gpu_values(True)["uuid"][0]}  # fmt: skip
+        cells = {
+            "pid": str(info["pid"]),
+            "process_name": "VLLM::EngineCore",
+            "used_memory": f"{mem} MiB" if units else str(mem),
+            "gpu_name": "NVIDIA GB10",
+            "gpu_uuid": gpu_values(True)["uuid"][0],
+        }
         rows.append(", ".join(cells.get(f, "[N/A]") for f in fields))
     if header:
         simenv.say(", ".join(f"{f} [MiB]" if f == "used_memory" and units else f for f in fields))
@@ -99,26 +111,28 @@ def table() -> int:
         "+-----------------------------------------------------------------------------------------+",
         f"| NVIDIA-SMI {DRIVER}             Driver Version: {DRIVER}     CUDA Version: 13.0     |",
         "+-----------------------------------------+------------------------+----------------------+",
-        "| GPU  Name                 Persistence-M | Bus-Id          Disp.A | Volatile Uncorr. ECC |",
-        "| Fan  Temp   Perf          Pwr:Usage/Cap |           Memory-Usage | GPU-Util  Compute M. |",
+        "| GPU  Name                 Persistence-M | Bus-Id          Disp.A | Volatile Uncorr. ECC |",  # noqa: E501
+        "| Fan  Temp   Perf          Pwr:Usage/Cap |           Memory-Usage | GPU-Util  Compute M. |",  # noqa: E501
         "|=========================================+========================+======================|",
-        "|   0  NVIDIA GB10                    On  |   0000000F:01:00.0 Off |                  N/A |",
-        f"| N/A   {v['temperature.gpu'][1]}C    {v['pstate'][0]}            {v['power.draw'][1]:>5}W /  N/A  | "
+        "|   0  NVIDIA GB10                    On  |   0000000F:01:00.0 Off |                  N/A |",  # noqa: E501
+        f"| N/A   {v['temperature.gpu'][1]}C    {v['pstate'][0]}            {v['power.draw'][1]:>5}W /  N/A  | "  # noqa: E501
         f"       Not Supported   |    {v['utilization.gpu'][1]:>3}%      Default |",
         "+-----------------------------------------+------------------------+----------------------+",
         "",
         "+-----------------------------------------------------------------------------------------+",
-        "| Processes:                                                                              |",
-        "|  GPU   GI   CI              PID   Type   Process name                        GPU Memory |",
+        "| Processes:                                                                              |",  # noqa: E501
+        "|  GPU   GI   CI              PID   Type   Process name                        GPU Memory |",  # noqa: E501
         "|=========================================================================================|",
     ]
     procs = vllm_processes()
     for info in procs:
-        lines.append(f"|    0   N/A  N/A         {info['pid']:>8}      C   VLLM::EngineCore"
-                     f"                          90112MiB |")  # fmt: skip
+        lines.append(
+            f"|    0   N/A  N/A         {info['pid']:>8}      C   VLLM::EngineCore"
+            f"                          90112MiB |"
+        )
     if not procs:
         lines.append(
-            "|  No running processes found                                                             |"
+            "|  No running processes found                                                             |"  # noqa: E501
         )
     lines.append(
         "+-----------------------------------------------------------------------------------------+"

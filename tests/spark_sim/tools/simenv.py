@@ -1,4 +1,4 @@
-"""What a shim knows about its pair: the environment run_env() exported and <root>/sim-config.json."""
+"""What a shim knows about its pair: the run_env() environment and <root>/sim-config.json."""
 
 from __future__ import annotations
 

@@ -129,7 +129,9 @@ class CommandRunner:
         return env
 
     async def run(self) -> None:
-        self.node.maybe_schedule_drop(self.process.channel.get_connection())
+        conn = self.process.channel.get_connection()
+        assert isinstance(conn, asyncssh.SSHServerConnection)
+        self.node.maybe_schedule_drop(conn)
         if self.process.term_type:
             await self.run_pty()
         else:
@@ -156,8 +158,10 @@ class CommandRunner:
         assert child.stdin is not None
         stdin = child.stdin
         feeder = asyncio.create_task(_feed_stdin(process, stdin.write, stdin.close))
-        pumps = asyncio.gather(_pump(out, process, err=False), _pump(err, process, err=True))
-        closed = asyncio.ensure_future(process.wait_closed())
+        pumps: asyncio.Future[Any] = asyncio.gather(
+            _pump(out, process, err=False), _pump(err, process, err=True)
+        )
+        closed: asyncio.Future[Any] = asyncio.ensure_future(process.wait_closed())
         try:
             await asyncio.wait({pumps, closed}, return_when=asyncio.FIRST_COMPLETED)
             if not pumps.done():

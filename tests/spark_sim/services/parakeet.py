@@ -102,7 +102,8 @@ def wav_duration(data: bytes) -> float:
     """Seconds of audio in a WAV (1.0 for anything else)."""
     try:
         with wave.open(io.BytesIO(data)) as wav:
-            return round(wav.getnframes() / float(wav.getframerate()), 3)
+            frames, rate = int(wav.getnframes()), float(wav.getframerate())
+            return round(frames / rate, 3)
     except (wave.Error, EOFError):
         return 1.0
 

@@ -161,10 +161,10 @@ def download(repo: str, *, dry_run: bool, quiet: bool, hub: Path) -> int:
     base = repo_dir(hub, repo)
     done_names = {n for n in files if (base / "snapshots" / commit_of(repo) / n).exists()}
     if dry_run:
-        todo = {n: s for n, s in files.items() if n not in done_names}
+        missing = {n: s for n, s in files.items() if n not in done_names}
         simenv.say(
-            f"[dry-run] Will download {len(todo)} files (out of {len(files)}) totalling "
-            f"{fmt_size(sum(todo.values()))}B."
+            f"[dry-run] Will download {len(missing)} files (out of {len(files)}) totalling "
+            f"{fmt_size(sum(missing.values()))}B."
         )
         simenv.say("File" + " " * 40 + "Bytes to download")
         for name, size in files.items():

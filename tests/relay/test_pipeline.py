@@ -332,3 +332,19 @@ def test_service_url_join() -> None:
     assert service_url("http://h:8000/", "/v1/audio/x") == "http://h:8000/v1/audio/x"
     assert service_url("http://h:8000/v1", "/v1/audio/x") == "http://h:8000/v1/audio/x"
     assert service_url("http://h/api/addon", "/v1/audio/x") == "http://h/api/addon/v1/audio/x"
+
+
+def test_url_pool_prefers_idle_then_healthy() -> None:
+    from relay_lib.client import UrlPool
+
+    pool = UrlPool(["http://a", "http://b/", "http://a"], down_for_s=60.0)
+    assert pool.urls == ["http://a", "http://b"]
+    assert pool.pick(0, 0) == "http://a"
+    with pool.using("http://a"):
+        assert pool.pick(0, 0) == "http://b"  # a is busy
+        assert pool.pick(0, 1) == "http://b"  # a retry rotates on
+    pool.mark_down("http://b")
+    assert pool.pick(1, 0) == "http://a"
+    assert not pool.has_other_healthy("http://a")
+    pool.mark_up("http://b")
+    assert pool.has_other_healthy("http://a")

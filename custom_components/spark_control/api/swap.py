@@ -32,7 +32,7 @@ from .net import port_open, resolve_ipv4
 _LOGGER = logging.getLogger(__name__)
 SwapCallback = Callable[[SwapProgress], None]
 _EOF = object()
-_FATAL_CONNECT = (HostKeyChangedError, SparkAuthError)
+_FATAL = (HostKeyChangedError, SparkAuthError, ModelLoadError)
 _ROOT_CAUSES = {
     LoadFailure.FREE_MEMORY,
     LoadFailure.NO_CACHE_BLOCKS,
@@ -221,7 +221,7 @@ class SwapRunner:
                 seen = await self._follow_once(head, command, seen, local_skip)
             except _Ready:
                 return
-            except _FATAL_CONNECT:
+            except _FATAL:
                 raise
             except SparkError as err:
                 _LOGGER.info("Log stream interrupted (%s); reconnecting", err)
@@ -234,7 +234,7 @@ class SwapRunner:
                 continue
             try:
                 present = await self._container_present("head", head, "solo")
-            except _FATAL_CONNECT:
+            except _FATAL:
                 raise
             except SparkError:
                 await asyncio.sleep(self.poll_interval)

@@ -9,11 +9,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -33,7 +33,6 @@ from tests.spark_sim import PairConfig, SimPair
 
 POLLS = 15
 SWAPS = 3
-READY = "Application startup complete."
 MODELS = ["RedHatAI/Qwen3.6-35B-A3B-NVFP4", "Qwen/Qwen3-VL-30B-A3B-Instruct-FP8"]
 
 
@@ -71,46 +70,38 @@ async def _poll_times(pair: SimPair, session: aiohttp.ClientSession, fresh: bool
     return times
 
 
-def _log_time(line: str) -> float | None:
-    """Wall-clock time printed by the fake vLLM (`INFO MM-DD hh:mm:ss`), if any."""
-    parts = line.split()
-    for i, part in enumerate(parts[:-1]):
-        if len(part) == 5 and part[2] == "-" and len(parts[i + 1]) == 8:
-            stamp = f"{datetime.now().year}-{part} {parts[i + 1]}"
-            try:
-                return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").timestamp()
-            except ValueError:
-                return None
+def _ready_mark_time(pair: SimPair, model: str) -> float | None:
+    """When the fake vLLM marked itself ready, right after printing the startup marker."""
+    for path in (pair.root / "head" / "home" / ".sim" / "vllm").glob("*.json"):
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if info.get("model") == model and info.get("phase") == "ready":
+            return path.stat().st_mtime
     return None
 
 
 async def _swap_latencies(pair: SimPair, session: aiohttp.ClientSession) -> list[float]:
-    """Ready latency: callback time of READY minus the arrival time of the marker line."""
+    """READY callback time minus the time the fake vLLM printed "Application startup complete"."""
     latencies: list[float] = []
     cluster = _cluster(pair, session)
     try:
         for i in range(SWAPS):
-            marker_at: list[float] = []
+            model = MODELS[(i + 1) % len(MODELS)]
             ready_at: list[float] = []
 
-            def on_progress(p: SwapProgress, marker_at=marker_at, ready_at=ready_at) -> None:
-                if p.last_log_line and READY in p.last_log_line and not marker_at:
-                    marker_at.append(time.perf_counter())
+            def on_progress(p: SwapProgress, ready_at: list[float] = ready_at) -> None:
                 if p.state is SwapState.READY:
-                    ready_at.append(time.perf_counter())
+                    ready_at.append(time.time())
 
-            await cluster.swap_model(MODELS[i % len(MODELS)], on_progress, timeout=300)
-            if marker_at and ready_at:
-                latencies.append(ready_at[0] - marker_at[0])
+            await cluster.swap_model(model, on_progress, timeout=300)
+            printed = _ready_mark_time(pair, model)
+            if printed is not None and ready_at:
+                latencies.append(ready_at[0] - printed)
     finally:
         await cluster.close()
     return latencies
-
-
-async def _marker_to_client(pair: SimPair, session: aiohttp.ClientSession) -> float | None:
-    """Extra figure: how long the marker line takes from the fake vLLM to our stream."""
-    del pair, session
-    return None
 
 
 async def main() -> None:

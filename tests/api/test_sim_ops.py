@@ -107,7 +107,8 @@ async def test_download_input_checks(cluster: SparkCluster, bad: dict[str, str])
 async def test_solo_cluster_downloads_without_worker(
     sim_pair: Any, cluster_factory: ClusterFactory
 ) -> None:
-    cluster = await cluster_factory(sim_pair, config=cluster_config(sim_pair, worker=None))
+    config = cluster_config(sim_pair, worker=None, parakeet=None, magpie=None)
+    cluster = await cluster_factory(sim_pair, config=config)
     result = await cluster.download_model(PRESENT)
     assert result.target == "solo"
 

@@ -168,7 +168,8 @@ async def test_stall_warning_and_timeout(
 
 
 async def test_swap_input_checks(sim_pair: Any, cluster_factory: ClusterFactory) -> None:
-    cluster = await cluster_factory(sim_pair, config=cluster_config(sim_pair, worker=None))
+    config = cluster_config(sim_pair, worker=None, parakeet=None, magpie=None)
+    cluster = await cluster_factory(sim_pair, config=config)
     with pytest.raises(InvalidInputError):
         await cluster.swap_model("not a repo")
     with pytest.raises(InvalidInputError, match="worker"):

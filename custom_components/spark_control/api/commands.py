@@ -181,7 +181,7 @@ def tracked_download(checkout_dir: str, argv: Sequence[str]) -> str:
     inner = f'echo $$ > "$HOME"/{DOWNLOAD_PID}; exec "$@"'
     return (
         f'mkdir -p -- "$HOME"/{STATE_DIR} && cd -- "$HOME"/{shlex.quote(path)} && '
-        f"exec setsid bash -c {shlex.quote(inner)} spark-control {join(argv)}"
+        f"exec setsid -w bash -c {shlex.quote(inner)} spark-control {join(argv)}"
     )
 
 

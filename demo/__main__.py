@@ -29,6 +29,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--no-addon", action="store_true", help="skip the diarizer add-on (saves ~1 GB RAM)"
     )
     parser.add_argument(
+        "--nightly-at",
+        default="03:00:00",
+        help="when the demo's time-of-day blueprint swaps back to the first model (UTC)",
+    )
+    parser.add_argument(
         "--exit-after-setup", action="store_true", help="stop right after printing the guide"
     )
     return parser.parse_args(argv)
@@ -40,7 +45,9 @@ async def run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    options = StackOptions(state_dir=args.state_dir, ha_port=args.port or None)
+    options = StackOptions(
+        state_dir=args.state_dir, ha_port=args.port or None, nightly_at=args.nightly_at
+    )
     options.with_addon = not args.no_addon
     stack = Stack(options)
     print("demo: starting the simulated Spark pair, the add-on and Home Assistant ...", flush=True)

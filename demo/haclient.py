@@ -12,6 +12,10 @@ CLIENT_ID_PATH = "/"  # HA's own frontend uses the base URL as its OAuth client 
 class HAError(RuntimeError):
     """Home Assistant answered something other than what the demo needs."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class HAClient:
     """Talks to one running Home Assistant at `base_url` (http://127.0.0.1:PORT)."""
@@ -60,23 +64,6 @@ class HAClient:
                 raise HAError(f"token exchange failed: {resp.status} {await resp.text()}")
             self.access_token = (await resp.json())["access_token"]
 
-    async def login(self, username: str, password: str) -> None:
-        """Log in through the login flow (what the frontend's login page does)."""
-        start = {
-            "client_id": self.client_id,
-            "handler": ["homeassistant", None],
-            "redirect_uri": self.client_id,
-        }
-        result = await self._post("/auth/login_flow", start, auth=False)
-        result = await self._post(
-            f"/auth/login_flow/{result['flow_id']}",
-            {"client_id": self.client_id, "username": username, "password": password},
-            auth=False,
-        )
-        if result.get("type") != "create_entry":
-            raise HAError(f"login failed: {result}")
-        await self._exchange(result["result"])
-
     async def ws_command(self, command: dict[str, Any]) -> Any:
         """Run one websocket command with the access token and return its result."""
         url = self.base_url.replace("http", "ws", 1) + "/api/websocket"
@@ -108,7 +95,7 @@ class HAClient:
         async with self._session.post(self.base_url + path, json=body, headers=headers) as resp:
             text = await resp.text()
             if resp.status >= 400:
-                raise HAError(f"POST {path}: {resp.status} {text}")
+                raise HAError(f"POST {path}: {resp.status} {text}", resp.status)
             return await resp.json(content_type=None)
 
     async def post(self, path: str, body: dict[str, Any]) -> Any:
@@ -120,7 +107,7 @@ class HAClient:
         async with self._session.get(self.base_url + path, headers=self._headers(token)) as resp:
             text = await resp.text()
             if resp.status >= 400:
-                raise HAError(f"GET {path}: {resp.status} {text}")
+                raise HAError(f"GET {path}: {resp.status} {text}", resp.status)
             return await resp.json(content_type=None)
 
     async def state(self, entity_id: str) -> dict[str, Any] | None:
@@ -128,7 +115,7 @@ class HAClient:
         try:
             result = await self.get(f"/api/states/{entity_id}")
         except HAError as err:
-            if " 404 " in str(err):
+            if err.status == 404:
                 return None
             raise
         return dict(result)

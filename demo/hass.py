@@ -72,7 +72,7 @@ AUTOMATIONS = f"""\
       model_select: select.vllm_cluster_model
       swap_state: sensor.vllm_cluster_swap_state
       model: {INITIAL_MODEL}
-      at: "03:00:00"
+      at: "{{nightly_at}}"
 """
 
 
@@ -85,7 +85,7 @@ class Owner:
     password: str = "demo-password"  # noqa: S105 - the demo's published login
 
 
-def write_config(config_dir: Path, port: int) -> None:
+def write_config(config_dir: Path, port: int, nightly_at: str = "03:00:00") -> None:
     """Offline config: onboarding all but done, our integration, dashboard, blueprint, REST."""
     storage = config_dir / ".storage"
     storage.mkdir(parents=True, exist_ok=True)
@@ -99,7 +99,7 @@ def write_config(config_dir: Path, port: int) -> None:
     (config_dir / "configuration.yaml").write_text(
         CONFIGURATION.format(port=port, dashboard=DASHBOARD_FILE)
     )
-    (config_dir / "automations.yaml").write_text(AUTOMATIONS)
+    (config_dir / "automations.yaml").write_text(AUTOMATIONS.format(nightly_at=nightly_at))
     # A placeholder until onboarding gives us a token (install_rest_token replaces it).
     (config_dir / "secrets.yaml").write_text('spark_control_bearer: "Bearer not-yet"\n')
     components = config_dir / "custom_components"

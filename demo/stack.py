@@ -6,7 +6,6 @@ Used by `python -m demo` and by tests/e2e, so both run exactly the same system.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import sys
@@ -48,6 +47,8 @@ class StackOptions:
     download_seconds: float = 6.0
     with_addon: bool = True
     owner: Owner = field(default_factory=Owner)
+    # When the time-of-day blueprint's automation fires (HH:MM:SS, HA's time zone is UTC).
+    nightly_at: str = "03:00:00"
 
 
 class Stack:
@@ -105,7 +106,7 @@ class Stack:
     async def _start_all(self, options: StackOptions) -> None:
         session = running(self.session, "the HTTP session")
         port = options.ha_port or free_ports(1)[0]
-        await asyncio.to_thread(write_config, self.config_dir, port)
+        await asyncio.to_thread(write_config, self.config_dir, port, options.nightly_at)
         self.hass = HomeAssistantProcess(self.config_dir, port, Path(sys.executable), self.logs)
         await self.hass.process.start(self._child_env(), REPO_ROOT)
         if options.with_addon:
@@ -230,5 +231,3 @@ class Stack:
             await asyncio.sleep(0.25)
         if self.leftovers:
             kill_pids(self.leftovers)
-            with contextlib.suppress(Exception):
-                await asyncio.sleep(0.2)

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -58,8 +59,13 @@ def _curl_json(url: str, token: str) -> dict[str, object]:
 def test_demo_reaches_live_cluster_and_ctrl_c_leaves_nothing(tmp_path: Path) -> None:
     """Start, read the guide, query discovery like a user, press Ctrl-C, find no process left."""
     state = tmp_path / "demo"
+    # Keep the demo's nightly swap from firing during the test.
+    far_from_now = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M:%S")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "demo", "--state-dir", str(state), "--port", "0", "--no-addon"],
+        [
+            *(sys.executable, "-m", "demo", "--state-dir", str(state), "--port", "0"),
+            *("--no-addon", "--nightly-at", far_from_now),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -33,7 +33,6 @@ def node_env(root: Path, node: str, user: str) -> dict[str, str]:
         "SPARK_SIM_CX7_IP": CX7_IPS[node],
         "SPARK_SIM_PYTHON": sys.executable,
         "PYTHONPATH": str(REPO_ROOT),
-        "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
         "GIT_CONFIG_NOSYSTEM": "1",
     }

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import select
-import subprocess
 import sys
 import time
 from datetime import datetime
@@ -561,6 +560,8 @@ def cmd_exec(dock: Docker, args: list[str]) -> int:
         env[key] = value
     cwd = workdir if workdir and Path(workdir).is_dir() else record["workdir"]
     cwd = cwd if Path(cwd).is_dir() else env.get("HOME", "/")
+    import subprocess
+
     quiet = subprocess.DEVNULL if detach else None
     try:
         proc = subprocess.Popen(

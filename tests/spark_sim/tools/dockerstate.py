@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -266,6 +265,8 @@ class Docker:
         env = dict(record["env"])
         env["FIFO_PATH"] = str(cdir / "fifo")
         workdir = record["workdir"] if Path(record["workdir"]).is_dir() else env.get("HOME", "/")
+        import subprocess
+
         proc = subprocess.Popen(
             ["bash", "--noprofile", "--norc", "-c", INIT, "init", cdir / "fifo", cdir / "log"]
             + record["cmd"],

@@ -79,6 +79,8 @@ async def test_hf_download_script_copies_to_worker(sim_pair_factory: PairFactory
         assert lines[-1] == "Done downloading Org/Model-1B."
         copied = pair.worker.home / ".cache/huggingface/hub/models--Org--Model-1B/snapshots"
         assert (copied / commit_of("Org/Model-1B") / "config.json").exists()
+        code, out, _ = await run(conn, "cd spark-vllm-docker && ./hf-download.sh Org/Model-1B -c")
+        assert code == 0 and "Autodiscovered hosts: 192.168.177.12" in out
         await pair.worker.set_reachable(False)
         code, out, _ = await run(
             conn, "cd spark-vllm-docker && ./hf-download.sh Org/Model-1B -c 192.168.177.12"

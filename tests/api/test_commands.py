@@ -122,7 +122,7 @@ def test_detached_launch_runs_args_as_words(tmp_path: Path) -> None:
     script.write_text('#!/bin/bash\nfor a in "$@"; do echo "arg=$a"; done\nexit 3\n')
     script.chmod(0o755)
     argv = ["./launch-cluster.sh", "exec", "vllm", "serve", "a/b", "--max-model-len", "8192"]
-    result = _bash(c.detached_launch("spark-vllm-docker", argv) + " wait", tmp_path)
+    result = _bash(c.detached_launch("spark-vllm-docker", argv) + "; wait", tmp_path)
     assert result.returncode == 0
     log = tmp_path / c.LAUNCH_LOG
     for _ in range(100):

@@ -101,8 +101,8 @@ def detached_launch(checkout_dir: str, argv: Sequence[str]) -> str:
     inner = f'"$@"; echo "{LAUNCHER_EXIT_MARK} $?"'
     return (
         f'mkdir -p -- "$HOME"/{STATE_DIR} && cd -- "$HOME"/{shlex.quote(path)} && '
-        f"nohup setsid bash -c {shlex.quote(inner)} spark-control {join(argv)} "
-        f'</dev/null >"$HOME"/{LAUNCH_LOG} 2>&1 &'
+        f"{{ nohup setsid bash -c {shlex.quote(inner)} spark-control {join(argv)} "
+        f'</dev/null >"$HOME"/{LAUNCH_LOG} 2>&1 & }}'
     )
 
 
@@ -149,6 +149,14 @@ def checkout_probe(checkout_dir: str) -> str:
     return (
         f'cd -- "$HOME"/{shlex.quote(path)} && git rev-parse HEAD && '
         f"{{ grep -oF {greps} -- launch-cluster.sh | sort -u; true; }}"
+    )
+
+
+def cx7_ip() -> str:
+    """The IPv4 address of the first active ConnectX-7 link (what the launcher calls local IP)."""
+    return (
+        "ip -4 -o addr show \"$(ibdev2netdev 2>/dev/null | awk '/\\(Up\\)/ {print $5; exit}')\" "
+        "2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -n1"
     )
 
 

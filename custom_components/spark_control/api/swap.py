@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import time
 from collections import deque
@@ -32,6 +33,7 @@ from .net import port_open, resolve_ipv4
 _LOGGER = logging.getLogger(__name__)
 SwapCallback = Callable[[SwapProgress], None]
 _EOF = object()
+CONFIRM_SECONDS = 30.0
 _FATAL = (HostKeyChangedError, SparkAuthError, ModelLoadError)
 _ROOT_CAUSES = {
     LoadFailure.FREE_MEMORY,
@@ -168,7 +170,7 @@ class SwapRunner:
         daemon = "daemon_exec" in checkout.features
         solo_ip = None
         if mode == "solo" and "solo" not in checkout.features:
-            solo_ip = await resolve_ipv4(ctx.config.head.host, ctx.config.head.port)
+            solo_ip = await self._cx7_ip()
         argv = commands.launch_argv(
             model.repo_id,
             model.settings,
@@ -205,6 +207,17 @@ class SwapRunner:
             retry=False,
         )
         return commands.follow_launch_log
+
+    async def _cx7_ip(self) -> str | None:
+        """Old checkouts have no --solo: pin the node list to the head's own CX7 address."""
+        result = await self._ctx.head.run(
+            commands.cx7_ip(), name="CX7 address", timeout=self._ctx.command_timeout, check=False
+        )
+        candidate = result.stdout.strip()
+        try:
+            return str(ipaddress.IPv4Address(candidate))
+        except ValueError:
+            return None
 
     def _append(self, line: str) -> None:
         self.log.append(line)
@@ -322,7 +335,8 @@ class SwapRunner:
         """`GET /v1/models` must list the model (served name defaults to the repo id)."""
         ctx = self._ctx
         served: str | None = None
-        for _ in range(50):
+        deadline = time.monotonic() + CONFIRM_SECONDS
+        while True:
             probe = await http.get(
                 ctx.session,
                 ctx.config.head.host,
@@ -331,7 +345,7 @@ class SwapRunner:
                 ctx.status_timeout,
             )
             served, _len = http.served_model(probe)
-            if served is not None:
+            if served is not None or time.monotonic() > deadline:
                 break
             await asyncio.sleep(self.poll_interval)
         if served != repo_id:

@@ -202,3 +202,33 @@ async def test_abandoned_log_follower_of_a_quiet_container_exits(sim_pair: SimPa
 
 async def _truthy(value: object) -> bool:
     return bool(value)
+
+
+async def test_log_pump_keeps_slow_lines_whole_and_ends_with_pid1(sim_pair: SimPair) -> None:
+    def pumps() -> list[int]:
+        found = []
+        for pid in procs.sim_pids(sim_pair.root):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"EPOCHREALTIME" in cmdline and b"containers/short/" in cmdline:
+                found.append(pid)
+        return found
+
+    code, _, err = await sim_pair.run(
+        "head",
+        "docker run -d --name short vllm-node "
+        "bash -c \"printf 'par'; sleep 1.6; echo tial; sleep 0.2\"",
+    )
+    assert code == 0, err
+    assert pumps()
+
+    async def pump_gone() -> bool:
+        return not pumps()
+
+    await eventually(pump_gone, 20)  # PID 1 exited on its own; nobody ran docker since
+    code, out, _ = await sim_pair.run(
+        "head", "docker logs short; docker inspect -f '{{.State.Status}}' short"
+    )
+    assert out.splitlines() == ["partial", "exited"]

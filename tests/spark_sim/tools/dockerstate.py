@@ -23,11 +23,15 @@ from typing import Any
 from tests.spark_sim.tools import simenv
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
-# The container's PID 1: a pump turns the FIFO into a timestamped log, then exec the command.
+# The container's PID 1: a pump turns the FIFO into a timestamped log (and ends within a second
+# of PID 1), then exec the command.
 INIT = (
     'exec 3<>"$1"; '
-    "( trap '' TERM; while IFS= read -r -u 3 line; do "
-    'printf "%s %s\\n" "$EPOCHREALTIME" "$line" >>"$2"; done ) & '
+    "( trap '' TERM; pid1=$$; buf=''; while :; do "
+    "if IFS= read -r -t 1 -u 3 line; then "
+    'printf "%s %s\\n" "$EPOCHREALTIME" "$buf$line" >>"$2"; buf=""; '
+    'elif (( $? > 128 )); then buf+=$line; kill -0 "$pid1" 2>/dev/null || break; '
+    "else break; fi; done ) & "
     'shift 2; exec "$@" >"$FIFO_PATH" 2>&1 3>&- </dev/null'
 )
 DROP_ENV = ("SSH_ORIGINAL_COMMAND", "PWD", "OLDPWD", "SHLVL", "_", "SSH_CONNECTION", "SSH_CLIENT")

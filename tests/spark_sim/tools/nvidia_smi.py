@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import sys
 import time
 
 from tests.spark_sim.tools import simenv
+from tests.spark_sim.tools.dockerstate import start_ticks
 
 DRIVER = "580.126.09"
 NA_FIELDS = {
@@ -30,8 +30,9 @@ def vllm_processes() -> list[dict[str, object]]:
     for path in folder.glob("*.json"):
         try:
             info = json.loads(path.read_text())
-            os.kill(int(info["pid"]), 0)
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError):
+            continue
+        if start_ticks(int(info.get("pid", 0))) is None:  # gone or a zombie
             continue
         found.append(info)
     return found

@@ -169,11 +169,12 @@ class Supervisor:
             raise WorkerGone
         try:
             conn.send(message)
-            if not conn.poll(timeout):
-                raise TimeoutError
-            reply: dict[str, Any] = conn.recv()
+            answered = conn.poll(timeout)
+            reply: dict[str, Any] | None = conn.recv() if answered else None
         except (EOFError, OSError) as err:
             raise WorkerGone(self._exit_status()) from err
+        if reply is None:  # raised here: TimeoutError is an OSError and must not read as a crash
+            raise TimeoutError
         return reply
 
     def _exit_status(self) -> str:

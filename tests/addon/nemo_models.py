@@ -9,6 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+TRANSFORMER_ENCODER = (
+    "nemo.collections.asr.modules.transformer.transformer_encoders.TransformerEncoder"
+)
 FULL = {
     "feat": 128, "enc_layers": 18, "d_model": 512, "heads": 8, "tf_layers": 18, "tf_hidden": 192,
     "tf_heads": 8, "sub_channels": 256, "titanet_filters": 1024, "titanet_final": 3072,
@@ -78,7 +81,7 @@ def sortformer_config(size: dict[str, int], v1_layout: bool = False) -> dict[str
             "dropout_att": 0.1,
         },
         "transformer_encoder": {
-            "_target_": "nemo.collections.asr.modules.transformer.transformer_encoders.TransformerEncoder",
+            "_target_": TRANSFORMER_ENCODER,
             "num_layers": size["tf_layers"],
             "hidden_size": tf_hidden,
             "inner_size": tf_hidden * 4,

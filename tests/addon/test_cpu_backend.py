@@ -14,6 +14,9 @@ from spark_diarizer.schema import validate_response
 from tests.addon.conftest import Conversation
 from tests.addon.der import body_segments, der
 
+# generous: a shared 2-core machine can be many times slower than an idle one
+pytestmark = pytest.mark.timeout(1800)
+
 
 @pytest.fixture(scope="module")
 def backend() -> CpuBackend:

@@ -91,7 +91,8 @@ def test_metrics_render() -> None:
     metrics.observe_inference(1.2, 300.0)
     metrics.failures["timeout"] += 1
     metrics.worker_restarts = 2
-    text = metrics.render("ready", "cpu")
+    text = metrics.render("ready", "cpu", queue_depth=3)
+    assert "spark_diarizer_queue_depth 3" in text
     assert 'spark_diarizer_requests_total{endpoint="/health",status="200"} 1' in text
     assert 'spark_diarizer_inference_seconds_bucket{le="2.5"} 1' in text
     assert 'spark_diarizer_inference_seconds_bucket{le="1"} 0' in text

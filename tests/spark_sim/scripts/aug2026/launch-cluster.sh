@@ -151,7 +151,7 @@ remote() {
 }
 
 cleanup() {
-    trap '' PIPE
+    trap '' PIPE HUP  # simulator: let a second hang-up not kill the stop commands
     if [[ "$CLUSTER_WAS_RUNNING" == "true" ]]; then
         echo "Cluster was already running when script started. Skipping cleanup."
         return

@@ -123,7 +123,7 @@ echo "Image Name: $IMAGE_NAME"
 echo "Action: $ACTION"
 
 cleanup() {
-    trap '' PIPE
+    trap '' PIPE HUP  # simulator: let a second hang-up not kill the stop commands
     if [[ "$CLUSTER_WAS_RUNNING" == "true" ]]; then
         echo "Cluster was already running when script started. Skipping cleanup."
         return

@@ -59,6 +59,11 @@ async def test_services_follow_their_containers(sim_pair: SimPair) -> None:
         async with http.post(f"{p_url}/v1/audio/transcriptions", data=form) as resp:
             assert resp.status == 200 and (await resp.text()).startswith("This is")
         form = aiohttp.FormData()
+        form.add_field("file", wav_bytes(1.5), filename="a.wav")
+        form.add_field("response_format", "srt")
+        async with http.post(f"{p_url}/v1/audio/transcriptions", data=form) as resp:
+            assert (await resp.text()).splitlines()[:2] == ["1", "00:00:00,000 --> 00:00:01,500"]
+        form = aiohttp.FormData()
         form.add_field("file", b"", filename="a.wav")
         async with http.post(f"{p_url}/v1/audio/transcriptions", data=form) as resp:
             assert resp.status == 400

@@ -69,6 +69,8 @@ class Parakeet:
         fmt = fields.get("response_format", "json")
         if fmt == "text":
             return web.Response(text=TEXT)
+        if fmt in ("srt", "vtt"):
+            return web.Response(text=subtitles(duration, vtt=fmt == "vtt"))
         body: dict[str, Any] = {
             "text": TEXT,
             "model": MODEL,
@@ -96,6 +98,20 @@ class Parakeet:
         elif fmt not in ("json", None):
             return web.json_response({"detail": f"Unsupported response_format '{fmt}'"}, status=400)
         return web.json_response(body)
+
+
+def stamp(seconds: float, sep: str) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}{sep}{rest % 1000:03d}"
+
+
+def subtitles(duration: float, *, vtt: bool) -> str:
+    """The transcript as one SRT or WebVTT cue spanning the audio."""
+    sep = "." if vtt else ","
+    cue = f"{stamp(0.0, sep)} --> {stamp(duration, sep)}\n{TEXT}\n"
+    return f"WEBVTT\n\n{cue}" if vtt else f"1\n{cue}"
 
 
 def wav_duration(data: bytes) -> float:

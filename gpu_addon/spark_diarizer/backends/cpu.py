@@ -91,16 +91,23 @@ class CpuBackend:
 
     def _regions(self, audio: np.ndarray) -> list[tuple[float, float]]:
         p = self.params
-        with self._torch.inference_mode():
-            stamps = self._speech_timestamps(
-                self._torch.from_numpy(audio),
-                self._vad,
-                threshold=p.vad_threshold,
-                sampling_rate=SAMPLE_RATE,
-                min_silence_duration_ms=p.vad_min_silence_ms,
-                speech_pad_ms=p.vad_speech_pad_ms,
-                return_seconds=False,
-            )
+        threads = self._torch.get_num_threads()
+        # silero runs thousands of tiny 32 ms steps: on a busy machine a second intra-op thread
+        # makes each step wait for a descheduled peer (measured 6-20x slower), so use one.
+        self._torch.set_num_threads(1)
+        try:
+            with self._torch.inference_mode():
+                stamps = self._speech_timestamps(
+                    self._torch.from_numpy(audio),
+                    self._vad,
+                    threshold=p.vad_threshold,
+                    sampling_rate=SAMPLE_RATE,
+                    min_silence_duration_ms=p.vad_min_silence_ms,
+                    speech_pad_ms=p.vad_speech_pad_ms,
+                    return_seconds=False,
+                )
+        finally:
+            self._torch.set_num_threads(threads)
         return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
 
     def _windows(self, regions: list[tuple[float, float]]) -> list[tuple[int, int]]:

@@ -95,7 +95,11 @@ async def _swap_latencies(pair: SimPair, session: aiohttp.ClientSession) -> list
                 if p.state is SwapState.READY:
                     ready_at.append(time.time())
 
-            await cluster.swap_model(model, on_progress, timeout=300)
+            try:
+                await cluster.swap_model(model, on_progress, timeout=300)
+            except Exception:
+                print("\n".join(cluster.swap_log[-20:]), file=sys.stderr)
+                raise
             printed = _ready_mark_time(pair, model)
             if printed is not None and ready_at:
                 latencies.append(ready_at[0] - printed)

@@ -196,8 +196,10 @@ class SwapRunner:
             for line in parsers.split_lines(result.stdout + "\n" + result.stderr):
                 self._append(line)
             if result.exit_status != 0:
-                errors = [ln for ln in result.tail(20) if ln.startswith("Error")]
-                detail = errors[-1] if errors else f"launcher exit status {result.exit_status}"
+                tail = result.tail(20)
+                errors = [ln for ln in tail if ln.startswith("Error")]
+                detail = (errors or tail or [""])[-1]
+                detail = f"{detail} (launcher exit status {result.exit_status})".lstrip()
                 raise ModelLoadError(LoadFailure.LAUNCHER, detail)
             return lambda _skip: commands.follow_docker_logs(since)
         await ctx.head.run(

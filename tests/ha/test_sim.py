@@ -197,26 +197,6 @@ async def test_runtime_against_the_simulator(
     assert entry.state is ConfigEntryState.LOADED
 
 
-async def test_unreachable_head_goes_unavailable_and_recovers(
-    hass: HomeAssistant,
-    sim_pair: Any,
-    sim_integration: MockConfigEntry,
-) -> None:
-    """The head's SSH server goes away: its figures go unavailable, then come back."""
-    entry = sim_integration
-    await sim_pair.head.set_reachable(False)
-    await sim_pair.head.drop_connections()
-    await _poll(hass, entry)
-    assert hass.states.get("binary_sensor.spark_head_reachable").state == STATE_OFF
-    assert hass.states.get("sensor.spark_head_gpu_temperature").state == STATE_UNAVAILABLE
-    assert hass.states.get("binary_sensor.spark_worker_reachable").state == STATE_ON
-    await sim_pair.head.set_reachable(True)
-    await _poll(hass, entry)
-    await _poll(hass, entry)
-    assert hass.states.get("binary_sensor.spark_head_reachable").state == STATE_ON
-    assert hass.states.get("sensor.spark_head_gpu_temperature").state != STATE_UNAVAILABLE
-
-
 async def test_revoked_key_starts_reauth(
     hass: HomeAssistant, sim_pair: Any, fake_addon: Any
 ) -> None:
@@ -239,12 +219,12 @@ async def test_rotated_host_key_is_refused(
     hass: HomeAssistant, sim_pair: Any, fake_addon: Any
 ) -> None:
     """A changed host key never connects; the user gets a repair issue."""
-    sim_pair.head.rotate_host_key()
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=pair_machine_id(sim_pair),
         data=sim_entry_data(sim_pair, fake_addon["url"]),
     )
+    sim_pair.head.rotate_host_key()
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

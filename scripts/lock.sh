@@ -13,5 +13,7 @@ py313="$(scripts/find_python.sh 3.13 3.13.0)"; py311="$(scripts/find_python.sh 3
 # The CPU torch wheel carries a local version (+cpu) that only the on-disk wheel offers.
 sed 's/^torch==2.13.0$/torch==2.13.0+cpu/' requirements/addon.in > "$tmp/addon.in"
 "$UV" pip install --python "$tmp/addon/bin/python" --find-links /opt/wheels -r "$tmp/addon.in"
-"$UV" pip freeze --python "$tmp/addon/bin/python" > requirements/addon.lock
+# resemblyzer pulls the old `webrtcvad` sdist, which imports pkg_resources (gone from setuptools);
+# `webrtcvad-wheels` provides the same module, so the old one is left out of the lock.
+"$UV" pip freeze --python "$tmp/addon/bin/python" | grep -v '^webrtcvad==' > requirements/addon.lock
 echo "lock: wrote requirements/ha.lock and requirements/addon.lock"

@@ -70,6 +70,23 @@ async def _poll_times(pair: SimPair, session: aiohttp.ClientSession, fresh: bool
     return times
 
 
+async def _command_times(pair: SimPair, session: aiohttp.ClientSession, fresh: bool) -> list[float]:
+    """One small command (machine_id) per sample: isolates the connection cost."""
+    times: list[float] = []
+    cluster = _cluster(pair, session)
+    try:
+        await cluster.machine_id()
+        for _ in range(POLLS):
+            if fresh:
+                cluster._ctx.head.invalidate()
+            start = time.perf_counter()
+            await cluster.machine_id()
+            times.append(time.perf_counter() - start)
+    finally:
+        await cluster.close()
+    return times
+
+
 def _ready_mark_time(pair: SimPair, model: str) -> float | None:
     """When the fake vLLM marked itself ready, right after printing the startup marker."""
     for path in (pair.root / "head" / "home" / ".sim" / "vllm").glob("*.json"):
@@ -82,44 +99,52 @@ def _ready_mark_time(pair: SimPair, model: str) -> float | None:
     return None
 
 
-async def _swap_latencies(pair: SimPair, session: aiohttp.ClientSession) -> list[float]:
+async def _swap_latency(pair: SimPair, session: aiohttp.ClientSession, model: str) -> float | None:
     """READY callback time minus the time the fake vLLM printed "Application startup complete"."""
-    latencies: list[float] = []
+    ready_at: list[float] = []
+
+    def on_progress(p: SwapProgress) -> None:
+        if p.state is SwapState.READY:
+            ready_at.append(time.time())
+
     cluster = _cluster(pair, session)
     try:
-        for i in range(SWAPS):
-            model = MODELS[(i + 1) % len(MODELS)]
-            ready_at: list[float] = []
-
-            def on_progress(p: SwapProgress, ready_at: list[float] = ready_at) -> None:
-                if p.state is SwapState.READY:
-                    ready_at.append(time.time())
-
-            try:
-                await cluster.swap_model(model, on_progress, timeout=300)
-            except Exception:
-                print("\n".join(cluster.swap_log[-20:]), file=sys.stderr)
-                raise
-            printed = _ready_mark_time(pair, model)
-            if printed is not None and ready_at:
-                latencies.append(ready_at[0] - printed)
+        await cluster.swap_model(model, on_progress, timeout=300)
     finally:
         await cluster.close()
-    return latencies
+    printed = _ready_mark_time(pair, model)
+    return ready_at[0] - printed if printed is not None and ready_at else None
 
 
 async def main() -> None:
+    latencies: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench_client_") as root:
         config = PairConfig(initial_model=MODELS[0], vllm_load_seconds=1.0)
-        async with SimPair(Path(root), config) as pair, aiohttp.ClientSession() as session:
+        async with SimPair(Path(root) / "poll", config) as pair, aiohttp.ClientSession() as session:
             reused = await _poll_times(pair, session, fresh=False)
             fresh = await _poll_times(pair, session, fresh=True)
-            latencies = await _swap_latencies(pair, session)
+            cmd_reused = await _command_times(pair, session, fresh=False)
+            cmd_fresh = await _command_times(pair, session, fresh=True)
+        # One swap per fresh pair: the simulator's docker shim does not always finish its
+        # --rm cleanup of vllm_node, so a second launch on the same pair can fail.
+        for i in range(SWAPS):
+            async with (
+                SimPair(Path(root) / f"swap{i}", config) as pair,
+                aiohttp.ClientSession() as session,
+            ):
+                latency = await _swap_latency(pair, session, MODELS[1])
+                if latency is not None:
+                    latencies.append(latency)
     reused_ms = statistics.median(reused) * 1000
     fresh_ms = statistics.median(fresh) * 1000
     print(f"poll_ms_median={reused_ms:.1f}")
     print(f"poll_fresh_connection_ms_median={fresh_ms:.1f}")
     print(f"poll_reuse_speedup={fresh_ms / reused_ms:.1f}")
+    cmd_reused_ms = statistics.median(cmd_reused) * 1000
+    cmd_fresh_ms = statistics.median(cmd_fresh) * 1000
+    print(f"command_ms_median={cmd_reused_ms:.1f}")
+    print(f"command_fresh_connection_ms_median={cmd_fresh_ms:.1f}")
+    print(f"command_reuse_speedup={cmd_fresh_ms / cmd_reused_ms:.1f}")
     if latencies:
         print(f"swap_ready_latency_ms={statistics.median(latencies) * 1000:.1f}")
         print(f"swap_ready_latency_ms_max={max(latencies) * 1000:.1f}")

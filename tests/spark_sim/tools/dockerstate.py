@@ -173,7 +173,7 @@ class Docker:
         """PID 1 is gone: kill what is left, record the exit, honour --rm."""
         self.kill_groups(record, signal.SIGKILL)
         if record["rm"]:
-            shutil.rmtree(self.cdir(record["name"]), ignore_errors=True)
+            self.discard(record["name"])
             return
         record.update(status="exited", exit_code=exit_code, finished_at=rfc3339(time.time()))
         self.save(record)
@@ -234,6 +234,8 @@ class Docker:
                 125,
             )
         cdir = self.cdir(name)
+        if cdir.exists():  # debris of a container whose record is already gone
+            self.discard(name)
         cdir.mkdir(parents=True)
         os.mkfifo(cdir / "fifo")
         (cdir / "log").touch()
@@ -308,4 +310,20 @@ class Docker:
 
     def remove(self, record: dict[str, Any]) -> None:
         self.kill_groups(record, signal.SIGKILL)
-        shutil.rmtree(self.cdir(record["name"]), ignore_errors=True)
+        self.discard(record["name"])
+
+    def discard(self, name: str) -> None:
+        """Make a container's directory vanish atomically, then delete it.
+
+        A plain rmtree races with processes still writing into the directory (the log pump, an
+        exec registering itself, a concurrent `save`): it could leave a half-deleted directory
+        behind, and the next `docker run --name` of the same name then failed. Renaming first
+        frees the name at once, as the real daemon does when an `--rm` container is removed.
+        """
+        grave = self.base / "graveyard" / f"{name}-{new_id(name)[:12]}"
+        grave.parent.mkdir(exist_ok=True)
+        try:
+            self.cdir(name).rename(grave)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(grave, ignore_errors=True)

@@ -57,6 +57,21 @@ async def test_swap_reaches_ready(
     assert status.vllm.model == model
 
 
+@pytest.mark.parametrize("dialect", ["jan2026", "aug2026"])
+async def test_back_to_back_swaps_on_one_pair(
+    sim_pair_factory: Any, cluster_factory: ClusterFactory, dialect: str
+) -> None:
+    """Swapping again right after a swap reuses the container name without a conflict."""
+    pair = await _pair(sim_pair_factory, dialect=dialect, initial_model=QWEN36)
+    cluster = await cluster_factory(pair)
+    await cluster.catalog.load()
+    for model, mode in ((QWEN72, "cluster"), (QWEN36, "solo"), (QWEN72, "cluster")):
+        result = await cluster.swap_model(model, mode=mode, timeout=120)  # type: ignore[arg-type]
+        assert result.state is SwapState.READY, result.error
+        status = await cluster.status()
+        assert status.vllm.model == model
+
+
 async def test_catalog_settings_reach_vllm(
     sim_pair_factory: Any, cluster_factory: ClusterFactory
 ) -> None:

@@ -132,6 +132,21 @@ async def test_drop_connections_unreachable_and_host_key_rotation(sim_pair: SimP
     assert out.split() == ["worker", str(sim_pair.worker.home)]
 
 
+async def test_going_unreachable_with_a_client_connected(sim_pair: SimPair) -> None:
+    """A node taken offline while a client is connected drops that client and refuses new ones."""
+    node = sim_pair.head
+    async with ssh(sim_pair) as conn:
+        proc = await conn.create_process("sleep 30")
+        await asyncio.wait_for(node.set_reachable(False), 15)
+        await asyncio.wait_for(proc.wait_closed(), 10)
+        with pytest.raises(OSError):
+            async with ssh(sim_pair):
+                pass
+    await node.set_reachable(True)
+    async with ssh(sim_pair) as conn:
+        assert (await run(conn, "true"))[0] == 0
+
+
 async def test_ssh_drop_after_fault_drops_the_next_command(sim_pair: SimPair) -> None:
     sim_pair.faults.set("ssh_drop_after", 0.5)
     async with ssh(sim_pair) as conn:

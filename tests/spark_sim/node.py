@@ -112,13 +112,20 @@ class SimNode:
             return
         flag.touch()
         await self._close_listener()
-        await self.drop_connections()
 
     async def _close_listener(self) -> None:
-        if self._acceptor is not None:
-            self._acceptor.close()
-            await self._acceptor.wait_closed()
-            self._acceptor = None
+        """Stop accepting, then drop the live connections, then wait for the server to close.
+
+        Since Python 3.12 a server's `wait_closed()` also waits for every open connection, so
+        waiting before dropping them hung whenever a client was still connected.
+        """
+        acceptor, self._acceptor = self._acceptor, None
+        if acceptor is not None:
+            acceptor.close()
+        await self.drop_connections()
+        if acceptor is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(acceptor.wait_closed(), 5)
 
     async def drop_connections(self) -> None:
         """Abruptly close every SSH connection to this node (as if the network died)."""

@@ -208,22 +208,27 @@ class CommandRunner:
         os.set_blocking(master, False)
         loop = asyncio.get_running_loop()
         eof = asyncio.Event()
+        child_done = False  # the command side closed the pty (as opposed to the client leaving)
 
         def readable() -> None:
+            nonlocal child_done
             try:
                 data = os.read(master, CHUNK)
             except BlockingIOError:
                 return
             except OSError:  # EIO: every slave fd is closed
                 data = b""
-            if not data or not _write(process, data, err=False):
-                loop.remove_reader(master)
-                eof.set()
+            if not data:
+                child_done = True
+            elif _write(process, data, err=False):
+                return
+            loop.remove_reader(master)
+            eof.set()
 
         loop.add_reader(master, readable)
 
         def to_pty(data: bytes) -> None:
-            with contextlib.suppress(BlockingIOError):
+            with contextlib.suppress(OSError):  # full buffer, or the pty already released
                 os.write(master, data)
 
         feeder = asyncio.create_task(_feed_stdin(process, to_pty, lambda: to_pty(b"\x04")))
@@ -231,15 +236,22 @@ class CommandRunner:
         reading = asyncio.ensure_future(eof.wait())
         try:
             await asyncio.wait({reading, closed}, return_when=asyncio.FIRST_COMPLETED)
-            if not eof.is_set():
-                # Channel gone with a PTY: the session's process group gets SIGHUP (tty hang-up).
+            if not child_done:
+                # Channel gone with a PTY (seen by the wait or by a failed write): like sshd,
+                # release the pty master first — the kernel hangs the terminal up, so later
+                # writes fail with EIO instead of blocking on a full buffer nobody reads — then
+                # the session's process group gets SIGHUP.
+                loop.remove_reader(master)
+                os.close(master)
+                master = -1
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(child.pid, signal.SIGHUP)
             code = await child.wait()
             _exit(process, code)
         finally:
-            loop.remove_reader(master)
-            os.close(master)
+            if master >= 0:
+                loop.remove_reader(master)
+                os.close(master)
             for task in (feeder, closed, reading):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -214,4 +214,12 @@ async def test_engine_death_after_ready(
     cluster: SparkCluster = await cluster_factory(pair)
     await cluster.swap_model(QWEN36, timeout=120)
     pair.faults.set("engine_death", True)
-    assert (await cluster.status()).vllm.ready is False
+    # The fake engine notices the fault on its own poll (every 0.2 s), as a real engine dies on
+    # its own schedule: give it a bounded while, then /health's 503 must read as not ready.
+    ready: bool | None = True
+    for _ in range(50):
+        ready = (await cluster.status()).vllm.ready
+        if ready is False:
+            break
+        await asyncio.sleep(0.2)
+    assert ready is False

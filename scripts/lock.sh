@@ -16,4 +16,9 @@ sed 's/^torch==2.13.0$/torch==2.13.0+cpu/' requirements/addon.in > "$tmp/addon.i
 # resemblyzer pulls the old `webrtcvad` sdist, which imports pkg_resources (gone from setuptools);
 # `webrtcvad-wheels` provides the same module, so the old one is left out of the lock.
 "$UV" pip freeze --python "$tmp/addon/bin/python" | grep -v '^webrtcvad==' > requirements/addon.lock
+# A lock must name index releases only: a `name @ file://...` line ties it to one machine.
+if grep -n ' @ file:' requirements/ha.lock requirements/addon.lock; then
+  echo "lock: the lines above point at local files; install those packages from the index" >&2
+  exit 1
+fi
 echo "lock: wrote requirements/ha.lock and requirements/addon.lock"

@@ -13,7 +13,7 @@ PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?==[A-Za-
 
 @pytest.mark.parametrize("lock", ["ha.lock", "addon.lock"])
 def test_lock_pins_index_releases_only(lock: str) -> None:
-    """Every line is `name==version`: a `name @ file:///...` line installs only where that file is."""
+    """Every line is `name==version`: a `name @ file:///...` line installs only where it lies."""
     lines = [
         line.strip()
         for line in (ROOT / "requirements" / lock).read_text().splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -173,3 +174,24 @@ async def test_wrapper_runs_commands_like_the_server(sim_pair: SimPair) -> None:
     env = sim_pair.worker.run_env()
     assert env["PATH"].startswith(str(sim_pair.worker.home / "bin"))
     assert env["HOME"] == str(sim_pair.worker.home)
+
+
+async def test_server_and_wrapper_give_commands_the_same_environment(sim_pair: SimPair) -> None:
+    """The server execs bash itself (no wrapper); OpenSSH's ForceCommand wrapper must match it."""
+    script = "env | sort; pwd; echo $-"
+    async with ssh(sim_pair) as conn:
+        code, via_server, _ = await run(conn, script)
+    via_wrapper = subprocess.run(
+        [str(sim_pair.head.wrapper)],
+        env={"SSH_ORIGINAL_COMMAND": script, "SSH_CONNECTION": "127.0.0.1 1 127.0.0.1 22"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def comparable(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not line.startswith("SSH_CONNECTION=")]
+
+    assert code == 0
+    assert "SSH_CONNECTION=" in via_server
+    assert comparable(via_server) == comparable(via_wrapper)

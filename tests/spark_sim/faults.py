@@ -27,6 +27,7 @@ FLAG_FAULTS = (
     "gated_download",
     "autodetect_failure",
     "port_in_use",
+    "gpu_hang",
 )
 NUMBER_FAULTS = ("http_delay", "ssh_drop_after")
 NODE_FAULTS = ("unreachable",)

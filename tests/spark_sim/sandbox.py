@@ -45,7 +45,7 @@ WRAPPER = """#!/bin/bash
 if [[ -n "${{SSH_ORIGINAL_COMMAND+x}}" ]]; then cmd="$SSH_ORIGINAL_COMMAND"; else cmd="$*"; fi
 cd {home} || exit 1
 extra=()
-[[ -n "${{TERM:-}}" ]] && extra+=("TERM=$TERM")
+[[ ${{TERM@a}} == *x* ]] && extra+=("TERM=$TERM")  # exported only: bash itself sets TERM=dumb
 [[ -n "${{SSH_CONNECTION:-}}" ]] && extra+=("SSH_CONNECTION=$SSH_CONNECTION")
 if [[ -z "$cmd" ]]; then
   exec env -i {env} "${{extra[@]}}" /bin/bash --noprofile --norc

@@ -1,4 +1,4 @@
-"""Per-node asyncssh server: public-key auth only; each exec runs in real bash via the wrapper.
+"""Per-node asyncssh server: public-key auth only; each exec runs in real bash in the node sandbox.
 
 Channel close behaves like OpenSSH 9.2: without a PTY the child's output pipes are closed (its next
 write fails with EPIPE); with a PTY its process group gets SIGHUP.
@@ -119,14 +119,18 @@ class CommandRunner:
         self.process = process
 
     def child_env(self) -> dict[str, str]:
-        env = {"PATH": "/usr/bin:/bin", "SPARK_SIM_ROOT": str(self.node.root)}
-        if self.process.command is not None:
-            env["SSH_ORIGINAL_COMMAND"] = self.process.command
+        """The node's environment plus what sshd adds (the same as the wrapper gives OpenSSH)."""
+        env = self.node.run_env()
         peer = self.process.get_extra_info("peername") or ("127.0.0.1", 0)
         env["SSH_CONNECTION"] = f"{peer[0]} {peer[1]} 127.0.0.1 {self.node.ssh_port}"
         if self.process.term_type:
             env["TERM"] = self.process.term_type
         return env
+
+    def child_argv(self) -> list[str]:
+        """bash straight away (the wrapper's `env -i ... bash -c` without its two extra execs)."""
+        argv = ["/bin/bash", "--noprofile", "--norc"]
+        return [*argv, "-c", self.process.command] if self.process.command else argv
 
     async def run(self) -> None:
         conn = self.process.channel.get_connection()
@@ -143,11 +147,12 @@ class CommandRunner:
         err_r, err_w = os.pipe()
         try:
             child = await asyncio.create_subprocess_exec(
-                str(self.node.wrapper),
+                *self.child_argv(),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=out_w,
                 stderr=err_w,
                 env=self.child_env(),
+                cwd=self.node.home,
                 start_new_session=True,
             )
         finally:
@@ -196,11 +201,12 @@ class CommandRunner:
 
         try:
             child = await asyncio.create_subprocess_exec(
-                str(self.node.wrapper),
+                *self.child_argv(),
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,
                 env=self.child_env(),
+                cwd=self.node.home,
                 preexec_fn=ctty,
             )
         finally:

@@ -134,10 +134,15 @@ class Docker:
         return data
 
     def save(self, record: dict[str, Any]) -> None:
-        path = self.cdir(record["name"]) / "container.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=1))
-        tmp.replace(path)
+        """Write the record, and beside it the one-line `state` the docker shim's bash reads."""
+        cdir = self.cdir(record["name"])
+        for name, text in (
+            ("container.json", json.dumps(record, indent=1)),
+            ("state", f"{record['status']} {record['pid1']} {record['pid1_start'] or 0}\n"),
+        ):
+            tmp = cdir / f"{name}.tmp"
+            tmp.write_text(text)
+            tmp.replace(cdir / name)
 
     def find(self, ref: str) -> dict[str, Any] | None:
         """Container by name or (prefix of) id, after reaping dead ones."""

@@ -180,7 +180,7 @@ def test_simple_builders() -> None:
     with pytest.raises(InvalidInputError):
         c.service_action("parakeet", "kill")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError):
-        c.container_state("x;y")
+        c.container_states(["parakeet", "x;y"])
     assert c.hf_download("a/b", "cluster") == ["./hf-download.sh", "a/b", "-c"]
     assert c.hf_download("a/b", "solo") == ["./hf-download.sh", "a/b"]
     assert c.uvx_download("a/b", "main", dry_run=True)[-3:] == ["--revision", "main", "--dry-run"]
@@ -189,8 +189,61 @@ def test_simple_builders() -> None:
     assert "git" in c.git_pull()
     assert c.build_and_copy() == ["./build-and-copy.sh", "-c"]
     assert "machine-id" in c.machine_id()
-    assert "meminfo" in c.meminfo()
     assert c.remote_now() == "date +%s"
     assert len(c.git_check()) == 5
     with pytest.raises(InvalidInputError):
         c.in_checkout("../x", ["ls"])
+
+
+PROBE_PARTS = {
+    "first": c.ProbePart(["printf", "%s\\n", "a, b", "-e \\n"]),
+    "noisy": c.ProbePart(["sh", "-c", "echo out; echo err >&2; exit 3"], keep_stderr=True),
+    "quiet": c.ProbePart(["sh", "-c", "echo out; echo err >&2"], can_hang=False),
+    "stuck": c.ProbePart(["sleep", "30"]),
+}
+
+
+@pytest.mark.parametrize("shell", ["bash", "dash"])
+def test_host_probe_runs_parts_at_once_and_bounds_each(shell: str, tmp_path: Path) -> None:
+    """Every part answers in its own block; a hung part times out alone (exit 124)."""
+    result = subprocess.run(
+        [shell, "-c", c.host_probe(PROBE_PARTS, part_timeout=0.5)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    found = c.parse_probe(result.stdout)
+    assert found == {
+        "first": c.PartResult(0, "a, b\n-e \\n"),
+        "noisy": c.PartResult(3, "out\nerr"),
+        "quiet": c.PartResult(0, "out"),
+        "stuck": c.PartResult(124, ""),
+    }
+    assert list(found) == list(PROBE_PARTS)
+    assert list((tmp_path / c.STATE_DIR).iterdir()) == []  # its files are gone
+
+
+def test_host_probe_refuses_bad_part_names() -> None:
+    with pytest.raises(InvalidInputError):
+        c.host_probe({}, 1)
+    for name in ("GPU", "a b", "x;y", "", "a" * 40):
+        with pytest.raises(InvalidInputError):
+            c.host_probe({name: c.ProbePart(["true"])}, 1)
+
+
+def test_parse_probe_ignores_what_is_not_a_block() -> None:
+    text = (
+        "motd noise\n"
+        f"{c.PROBE_MARK} gpu 0\nrow\n\n"
+        f"{c.PROBE_MARK} broken\n"  # not a header: too few fields, so part of gpu's output
+        f"{c.PROBE_MARK} memory x\n"  # nor is a non-numeric status
+        f"{c.PROBE_MARK} apps 137\n"
+    )
+    assert c.parse_probe(text) == {
+        "gpu": c.PartResult(0, f"row\n\n{c.PROBE_MARK} broken\n{c.PROBE_MARK} memory x"),
+        "apps": c.PartResult(137, ""),
+    }
+    assert c.parse_probe("") == {}

@@ -161,3 +161,18 @@ def test_log_helpers() -> None:
     assert p.is_ready_line("(APIServer pid=1) INFO:     Application startup complete.")
     assert p.strip_log_prefix("(APIServer pid=1) INFO 11-24 01:02:03 [x.py:2] hello") == "hello"
     assert p.split_lines("a\rb\n\nc\r\n") == ["a", "b", "c"]
+
+
+def test_container_states_from_one_inspect() -> None:
+    names = ["parakeet", "magpie", "other"]
+    output = "/parakeet running\nError: No such object: magpie\n"
+    assert p.parse_container_states(output, names) == {
+        "parakeet": "running",
+        "magpie": "missing",
+        "other": None,  # docker said nothing about it: unknown, not missing
+    }
+    daemon_down = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock."
+    assert p.parse_container_states(daemon_down, ["parakeet"]) == {"parakeet": None}
+    newer = "Error response from daemon: No such container: parakeet"
+    assert p.parse_container_states(newer, ["parakeet"]) == {"parakeet": "missing"}
+    assert p.parse_container_states("/someone-else exited", ["parakeet"]) == {"parakeet": None}

@@ -147,3 +147,54 @@ async def test_services_can_live_on_the_head(
     assert cluster.service_base_url("magpie") is None
     assert cluster.service_base_url("parakeet") == f"http://127.0.0.1:{pair.parakeet_port}"
     assert cluster.vllm_base_url.endswith(f":{pair.vllm_port}/v1")
+
+
+async def test_a_hung_gpu_costs_only_the_gpu_figures(
+    sim_pair: Any, cluster_factory: ClusterFactory
+) -> None:
+    """A wedged GPU hangs nvidia-smi; the probe's per-part limit keeps memory and containers."""
+    cluster = await cluster_factory(sim_pair, status_timeout=3)
+    sim_pair.faults.set("gpu_hang", True)
+    status = await cluster.status()
+    for node in status.nodes.values():
+        assert node.reachable is True
+        assert node.gpu is None
+        assert node.memory is not None
+    assert status.services["parakeet"].container_state == "running"
+    assert status.checkout is not None
+    sim_pair.faults.clear("gpu_hang")
+    status = await cluster.status()
+    assert all(node.gpu is not None for node in status.nodes.values())
+
+
+async def test_one_ssh_command_per_node_and_poll(
+    sim_pair: Any, cluster_factory: ClusterFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GPU, memory and container state come from a single probe per host, not one command each."""
+    from custom_components.spark_control.api.connection import HostConnection
+
+    cluster = await cluster_factory(sim_pair)
+    await cluster.status()  # the first poll also detects the checkout
+    names: list[str] = []
+    original = HostConnection.run
+
+    async def counting(self: HostConnection, command: str, **kwargs: Any) -> Any:
+        names.append(kwargs["name"])
+        return await original(self, command, **kwargs)
+
+    monkeypatch.setattr(HostConnection, "run", counting)
+    status = await cluster.status()
+    assert names == ["status probe", "status probe"]
+    assert status.services["magpie"].container_state == "running"
+    assert status.nodes["worker"].gpu is not None
+
+
+async def test_a_removed_container_reads_missing(
+    sim_pair: Any, cluster_factory: ClusterFactory
+) -> None:
+    cluster = await cluster_factory(sim_pair)
+    code, _, err = await sim_pair.run("worker", "docker rm -f magpie")
+    assert code == 0, err
+    status = await cluster.status()
+    assert status.services["magpie"].container_state == "missing"
+    assert status.services["parakeet"].container_state == "running"

@@ -5,8 +5,10 @@ Only fixed shell syntax written here (`cd`, `&&`, redirections to fixed paths) i
 
 from __future__ import annotations
 
+import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from . import validation
 from .exceptions import InvalidInputError
@@ -126,13 +128,85 @@ def list_containers() -> str:
     return join(["docker", "ps", "--format", "{{.Names}}"])
 
 
-def container_state(container: str) -> str:
-    """`docker inspect` state; prints `missing` when the container does not exist."""
-    name = validation.container(container)
-    return (
-        join(["docker", "inspect", "-f", "{{.State.Status}}", name])
-        + " 2>/dev/null || echo missing"
-    )
+def container_states(containers: Sequence[str]) -> list[str]:
+    """One `docker inspect` for several containers: `/<name> <status>` per existing one."""
+    names = [validation.container(name) for name in containers]
+    return ["docker", "inspect", "-f", "{{.Name}} {{.State.Status}}", *names]
+
+
+class ProbePart(NamedTuple):
+    """One read of a host probe.
+
+    `keep_stderr` merges its error lines into its output; `can_hang` runs it under `timeout`
+    (nvidia-smi hangs on a wedged GPU, docker on a stuck daemon; a /proc read cannot).
+    """
+
+    argv: Sequence[str]
+    keep_stderr: bool = False
+    can_hang: bool = True
+
+
+PROBE_MARK = "@@spark-control-part"
+_PART_NAME = re.compile(r"[a-z][a-z_]{0,31}")
+
+
+def host_probe(parts: Mapping[str, ProbePart], part_timeout: float) -> str:
+    """Every part at once, each hang-prone one under its own `timeout`, printed in order.
+
+    One SSH command per host and poll instead of one per figure; the per-part limit keeps a hung
+    nvidia-smi (a wedged GPU) or docker from costing the other parts their answers. Each block is
+    `PROBE_MARK <name> <exit status>` followed by the part's output. The parts write to files in
+    the user's own state directory (no other user can plant links there), removed on exit.
+    """
+    if not parts:
+        raise InvalidInputError("parts", "", "a probe needs at least one part")
+    limit = f"timeout -k 1 {max(part_timeout, 0.1):g} "
+    lines = [
+        f'd="$HOME"/{STATE_DIR}; [ -d "$d" ] || mkdir -p -- "$d" || exit 1',
+        't="$d"/probe.$$',
+        "trap 'rm -f -- \"$t\".*' EXIT",
+    ]
+    for index, (name, part) in enumerate(parts.items()):
+        if not _PART_NAME.fullmatch(name):
+            raise InvalidInputError("part", name, "must be a short lower-case identifier")
+        errors = "2>&1" if part.keep_stderr else "2>/dev/null"
+        run = (limit if part.can_hang else "") + join(part.argv)
+        lines.append(
+            f"{{ o=$({run} {errors}); "
+            f'printf \'%s %s %s\\n%s\\n\' {PROBE_MARK} {name} "$?" "$o" '
+            f'>"$t".{index}; }} &'
+        )
+    lines.append("wait")
+    files = " ".join(f'"$t".{index}' for index in range(len(parts)))
+    # POSIX builtins only: the login shell on the Spark need not be bash.
+    echo = "printf '%s\\n' \"$l\""
+    lines.append(f'for f in {files}; do while IFS= read -r l; do {echo}; done <"$f"; done')
+    return "\n".join(lines)
+
+
+class PartResult(NamedTuple):
+    """A probe part's exit status (124/137: it timed out) and output."""
+
+    exit_status: int
+    output: str
+
+
+def parse_probe(stdout: str) -> dict[str, PartResult]:
+    """The blocks of a host_probe run; a part missing from the output is missing here."""
+    found: dict[str, PartResult] = {}
+    name: str | None = None
+    status = 0
+    body: list[str] = []
+    for line in [*stdout.splitlines(), f"{PROBE_MARK} _end 0"]:
+        fields = line.split(" ")
+        if len(fields) == 3 and fields[0] == PROBE_MARK and fields[2].isdigit():
+            if name is not None:
+                found[name] = PartResult(status, "\n".join(body).strip("\n"))
+            name, status, body = fields[1], int(fields[2]), []
+        elif name is not None:
+            body.append(line)
+    found.pop("_end", None)
+    return found
 
 
 def service_action(container: str, action: ServiceAction) -> str:
@@ -252,11 +326,9 @@ def build_and_copy() -> list[str]:
     return ["./build-and-copy.sh", "-c"]
 
 
+MEMINFO = ["cat", "/proc/meminfo"]
+
+
 def machine_id() -> str:
     """The host's machine id."""
     return join(["cat", "/etc/machine-id"])
-
-
-def meminfo() -> str:
-    """Unified memory figures."""
-    return join(["cat", "/proc/meminfo"])

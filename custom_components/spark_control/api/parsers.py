@@ -6,6 +6,7 @@ Unknown or missing values become None, never 0.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .exceptions import LoadFailure
@@ -69,6 +70,24 @@ def parse_meminfo(text: str) -> MemoryStats | None:
 
 
 _PROM_LINE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
+
+
+def parse_container_states(output: str, containers: Sequence[str]) -> dict[str, str | None]:
+    """`docker inspect -f '{{.Name}} {{.State.Status}}'` lines (stderr merged) per container.
+
+    "No such object" means the container does not exist (`missing`); a container docker said
+    nothing about (daemon down, a timeout) stays unknown (None).
+    """
+    states: dict[str, str | None] = dict.fromkeys(containers)
+    for line in output.splitlines():
+        fields = line.strip().split()
+        if len(fields) == 2 and fields[0].startswith("/") and fields[0][1:] in states:
+            states[fields[0][1:]] = fields[1]
+            continue
+        missing = re.search(r"No such (?:object|container): (\S+)", line)
+        if missing and missing.group(1) in states:
+            states[missing.group(1)] = "missing"
+    return states
 
 
 def parse_prometheus(text: str) -> dict[str, float]:

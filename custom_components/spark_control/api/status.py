@@ -12,11 +12,15 @@ from .exceptions import SparkError
 from .models import (
     CheckoutInfo,
     ClusterStatus,
+    NodeName,
     NodeStatus,
     ServiceConfig,
     ServiceStatus,
     VllmStatus,
 )
+
+TIMED_OUT = (124, 137)  # `timeout` ran out, or had to kill the part
+PART_SHARE = 0.6  # of the status timeout: a hung part ends before the whole probe is cut off
 
 
 class StatusCollector:
@@ -29,56 +33,75 @@ class StatusCollector:
     async def collect(self) -> ClusterStatus:
         """Gather nodes, vLLM, services and checkout at once."""
         ctx = self._ctx
-        node_names = list(ctx.nodes)
         services = [s for s in (ctx.config.parakeet, ctx.config.magpie) if s is not None]
-        results = await asyncio.gather(
+        vllm, checkout, probes, probe_http = await asyncio.gather(
             self._vllm(),
             self._checkout(),
-            *(self._node(name, ctx.nodes[name]) for name in node_names),
-            *(self._service(service) for service in services),
+            asyncio.gather(*(self._node(name, conn, services) for name, conn in ctx.nodes.items())),
+            asyncio.gather(*(_service_probe(ctx, service) for service in services)),
         )
-        vllm, checkout = results[0], results[1]
-        nodes = results[2 : 2 + len(node_names)]
-        service_states = results[2 + len(node_names) :]
-        if not isinstance(vllm, VllmStatus):  # pragma: no cover - gather keeps order
-            raise TypeError(vllm)
+        states: dict[str, str | None] = {}
+        for _, node_states in probes:
+            states.update(node_states)
         return ClusterStatus(
-            nodes={n.name: n for n in nodes if isinstance(n, NodeStatus)},
+            nodes={node.name: node for node, _ in probes},
             vllm=vllm,
             services={
-                s.key: st
-                for s, st in zip(services, service_states, strict=True)
-                if isinstance(st, ServiceStatus)
+                service.key: _service_status(probe, states.get(service.key))
+                for service, probe in zip(services, probe_http, strict=True)
             },
-            checkout=checkout if isinstance(checkout, CheckoutInfo) else None,
+            checkout=checkout,
         )
 
-    async def _run(self, conn: HostConnection, command: str, name: str) -> str | None:
-        try:
-            result = await conn.run(
-                command, name=name, timeout=self._ctx.status_timeout, check=False
-            )
-        except SparkError:
-            return None
-        return result.stdout if result.exit_status == 0 else None
-
-    async def _node(self, name: str, conn: HostConnection) -> NodeStatus:
+    async def _node(
+        self, name: NodeName, conn: HostConnection, services: list[ServiceConfig]
+    ) -> tuple[NodeStatus, dict[str, str | None]]:
+        """One probe command per node: GPU, memory and the state of its speech containers."""
+        mine = [s for s in services if s.ssh_node == name]
         try:
             async with asyncio.timeout(self._ctx.status_timeout):
                 await conn.connection()
         except (SparkError, TimeoutError):
-            return NodeStatus(name=name, reachable=False)
-        gpu_out, apps_out, mem_out = await asyncio.gather(
-            self._run(conn, commands.join(commands.GPU_QUERY), "nvidia-smi"),
-            self._run(conn, commands.join(commands.APPS_QUERY), "nvidia-smi apps"),
-            self._run(conn, commands.meminfo(), "meminfo"),
+            return NodeStatus(name=name, reachable=False), {}
+        parts = {
+            "gpu": commands.ProbePart(commands.GPU_QUERY),
+            "apps": commands.ProbePart(commands.APPS_QUERY),
+            "memory": commands.ProbePart(commands.MEMINFO, can_hang=False),
+        }
+        if mine:
+            parts["containers"] = commands.ProbePart(
+                commands.container_states([s.container for s in mine]), keep_stderr=True
+            )
+        found = await self._probe(conn, parts)
+        gpu, apps, memory = (_output(found.get(key)) for key in ("gpu", "apps", "memory"))
+        containers = found.get("containers")
+        states = (
+            parsers.parse_container_states(containers.output, [s.container for s in mine])
+            if containers is not None and containers.exit_status not in TIMED_OUT
+            else {}
         )
-        return NodeStatus(
+        node = NodeStatus(
             name=name,
             reachable=conn.connected,
-            gpu=parsers.parse_gpu(gpu_out, apps_out) if gpu_out is not None else None,
-            memory=parsers.parse_meminfo(mem_out) if mem_out is not None else None,
+            gpu=parsers.parse_gpu(gpu, apps) if gpu is not None else None,
+            memory=parsers.parse_meminfo(memory) if memory is not None else None,
         )
+        return node, {s.key: states.get(s.container) for s in mine}
+
+    async def _probe(
+        self, conn: HostConnection, parts: dict[str, commands.ProbePart]
+    ) -> dict[str, commands.PartResult]:
+        timeout = self._ctx.status_timeout
+        try:
+            result = await conn.run(
+                commands.host_probe(parts, part_timeout=timeout * PART_SHARE),
+                name="status probe",
+                timeout=timeout,
+                check=False,
+            )
+        except SparkError:
+            return {}
+        return commands.parse_probe(result.stdout)
 
     async def _checkout(self) -> CheckoutInfo | None:
         try:
@@ -136,18 +159,31 @@ class StatusCollector:
             return None
         return delta / elapsed
 
-    async def _service(self, service: ServiceConfig) -> ServiceStatus:
-        return await service_status(self._ctx, service)
+
+def _output(part: commands.PartResult | None) -> str | None:
+    """A part's output if it succeeded; None (unknown) if it failed, timed out or is missing."""
+    return part.output if part is not None and part.exit_status == 0 else None
+
+
+async def _service_probe(ctx: Context, service: ServiceConfig) -> http.Probe:
+    return await http.get(
+        ctx.session, service.host, service.port, service.health_path, ctx.status_timeout
+    )
+
+
+def _service_status(probe: http.Probe, container_state: str | None) -> ServiceStatus:
+    model, _ = http.served_model(probe)
+    return ServiceStatus(
+        container_state=container_state, ready=http.service_ready(probe), model=model
+    )
 
 
 async def service_status(ctx: Context, service: ServiceConfig) -> ServiceStatus:
-    """Container state (over SSH, if a node is set) and HTTP readiness of a speech service."""
+    """Container state (over SSH, if a node is set) and HTTP readiness of one speech service."""
     probe, state = await asyncio.gather(
-        http.get(ctx.session, service.host, service.port, service.health_path, ctx.status_timeout),
-        _container_state(ctx, service),
+        _service_probe(ctx, service), _container_state(ctx, service)
     )
-    model, _ = http.served_model(probe)
-    return ServiceStatus(container_state=state, ready=http.service_ready(probe), model=model)
+    return _service_status(probe, state)
 
 
 async def _container_state(ctx: Context, service: ServiceConfig) -> str | None:
@@ -155,12 +191,11 @@ async def _container_state(ctx: Context, service: ServiceConfig) -> str | None:
         return None
     try:
         result = await ctx.nodes[service.ssh_node].run(
-            commands.container_state(service.container),
+            commands.join(commands.container_states([service.container])) + " 2>&1",
             name=f"{service.key} state",
             timeout=ctx.status_timeout,
             check=False,
         )
     except SparkError:
         return None
-    lines = result.stdout.strip().splitlines()
-    return lines[-1].strip() if lines else None
+    return parsers.parse_container_states(result.stdout, [service.container])[service.container]

@@ -11,9 +11,9 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_ADDON_URL, NODE_HEAD, NODE_WORKER, SERVICE_KEYS
+from .const import NODE_HEAD, NODE_WORKER
 from .coordinator import SparkConfigEntry
-from .entity import DEVICE_DIARIZER, DEVICE_VLLM, SparkEntity
+from .entity import DEVICE_DIARIZER, DEVICE_VLLM, SparkEntity, service_devices
 
 PARALLEL_UPDATES = 0
 
@@ -34,10 +34,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Readiness per service device, reachability per Spark."""
-    devices = [DEVICE_VLLM, *SERVICE_KEYS]
-    if entry.data.get(CONF_ADDON_URL):
-        devices.append(DEVICE_DIARIZER)
-    entities: list[BinarySensorEntity] = [ReadySensor(entry, device) for device in devices]
+    entities: list[BinarySensorEntity] = [
+        ReadySensor(entry, device) for device in service_devices(entry)
+    ]
     entities.extend(ReachableSensor(entry, node) for node in (NODE_HEAD, NODE_WORKER))
     async_add_entities(entities)
 

@@ -16,7 +16,7 @@ from .api import (
     SparkError,
     SwapInProgressError,
 )
-from .const import CONF_ADDON_URL, DOMAIN, NODE_HEAD, NODE_WORKER
+from .const import CONF_ADDON_URL, DOMAIN, NODE_HEAD, NODE_WORKER, SERVICE_KEYS
 from .coordinator import SparkConfigEntry, SparkRuntimeData, SparkStatusCoordinator
 
 DEVICE_VLLM: Final = "vllm"
@@ -38,6 +38,14 @@ _MODELS: Final = {
     "magpie": "Magpie text-to-speech",
     DEVICE_DIARIZER: "GPU diarization add-on",
 }
+
+
+def service_devices(entry: SparkConfigEntry) -> list[str]:
+    """The entry's service devices: vLLM, Parakeet, Magpie, and the diarizer if one is set."""
+    devices = [DEVICE_VLLM, *SERVICE_KEYS]
+    if entry.data.get(CONF_ADDON_URL):
+        devices.append(DEVICE_DIARIZER)
+    return devices
 
 
 def device_identifier(entry: SparkConfigEntry, device: str) -> tuple[str, str]:

@@ -24,9 +24,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import NodeStatus, SwapState
-from .const import CONF_ADDON_URL, NODE_HEAD, NODE_WORKER
+from .const import NODE_HEAD, NODE_WORKER
 from .coordinator import SparkConfigEntry, SparkRuntimeData
-from .entity import DEVICE_DIARIZER, DEVICE_VLLM, SparkEntity
+from .entity import DEVICE_VLLM, SparkEntity, service_devices
 from .health import HEALTH_SERVICES
 
 PARALLEL_UPDATES = 0
@@ -242,10 +242,7 @@ async def async_setup_entry(
         for node in (NODE_HEAD, NODE_WORKER)
         for description in NODE_SENSORS
     )
-    devices = [DEVICE_VLLM, "parakeet", "magpie"]
-    if entry.data.get(CONF_ADDON_URL):
-        devices.append(DEVICE_DIARIZER)
-    entities.extend(FailuresSensor(entry, device) for device in devices)
+    entities.extend(FailuresSensor(entry, device) for device in service_devices(entry))
     async_add_entities(entities)
 
 

@@ -7,6 +7,7 @@ import os
 import re
 import select
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -563,14 +564,15 @@ def cmd_exec(dock: Docker, args: list[str]) -> int:
     import subprocess
 
     quiet = subprocess.DEVNULL if detach else None
+    output = subprocess.DEVNULL if detach else subprocess.PIPE
     try:
         proc = subprocess.Popen(
             cmd,
             env=env,
             cwd=cwd,
             stdin=quiet,
-            stdout=quiet,
-            stderr=quiet,
+            stdout=output,
+            stderr=output,
             start_new_session=True,
         )
     except FileNotFoundError:
@@ -583,8 +585,33 @@ def cmd_exec(dock: Docker, args: list[str]) -> int:
     dock.register(record["name"], proc.pid)
     if detach:
         return 0
+    relays = [relay(proc.stdout, 1), relay(proc.stderr, 2)]
     code = proc.wait()
+    for thread in relays:  # drain what is buffered; an inherited pipe must not keep us here
+        thread.join(0.5)
     return 128 - code if code < 0 else code
+
+
+def relay(source: Any, fd: int) -> threading.Thread:
+    """Copy an exec'd process's output to ours, as the real CLI streams it from the daemon.
+
+    Like the real CLI, a write that fails (the SSH session's pipe or terminal is gone: EPIPE, or
+    EIO on a hung-up PTY) ends this `docker exec`; the process inside the container goes on.
+    """
+
+    def copy() -> None:
+        while chunk := os.read(source.fileno(), 65536):
+            try:
+                while chunk:
+                    chunk = chunk[os.write(fd, chunk) :]
+            except BrokenPipeError:
+                os._exit(141)
+            except OSError:
+                os._exit(1)
+
+    thread = threading.Thread(target=copy, daemon=True)
+    thread.start()
+    return thread
 
 
 def cmd_images(dock: Docker, args: list[str]) -> int:

@@ -97,6 +97,48 @@ async def test_cancel_download(sim_pair_factory: Any, cluster_factory: ClusterFa
     await cluster.cancel_download()  # nothing running: no-op
 
 
+async def _running(seen: list[DownloadProgress]) -> None:
+    """Until the download reports bytes on disk."""
+    while not any(p.state is DownloadState.RUNNING and p.bytes_done for p in seen):
+        await asyncio.sleep(0.05)
+
+
+async def test_download_resumes_after_the_connection_drops(
+    sim_pair_factory: Any, cluster_factory: ClusterFactory
+) -> None:
+    """A dropped SSH connection mid-download: reconnect, run it again, hf resumes the blobs."""
+    pair = await _pair(sim_pair_factory, download_seconds=4.0)
+    cluster = await cluster_factory(pair)
+    seen: list[DownloadProgress] = []
+    task = asyncio.create_task(cluster.download_model(NEW_MODEL, "solo", on_progress=seen.append))
+    await _running(seen)
+    await pair.head.drop_connections()
+    result = await asyncio.wait_for(task, 60)
+    assert result.state is DownloadState.COMPLETED
+    assert result.bytes_done == result.bytes_total
+    assert cluster._ctx.head.connect_count >= 2
+    assert NEW_MODEL in await cluster.list_downloaded()
+    done = [p.bytes_done or 0 for p in seen]
+    assert done == sorted(done)  # progress never jumps back on the resume
+    assert all(p.state is not DownloadState.FAILED for p in seen)
+
+
+async def test_download_fails_clearly_when_the_host_stays_away(
+    sim_pair_factory: Any, cluster_factory: ClusterFactory
+) -> None:
+    pair = await _pair(sim_pair_factory, download_seconds=30.0)
+    cluster = await cluster_factory(pair, connect_timeout=1)
+    seen: list[DownloadProgress] = []
+    task = asyncio.create_task(cluster.download_model(NEW_MODEL, "solo", on_progress=seen.append))
+    await _running(seen)
+    await pair.head.set_reachable(False)
+    with pytest.raises(DownloadError, match="connection"):
+        await asyncio.wait_for(task, 60)
+    assert cluster.download_progress is not None
+    assert cluster.download_progress.state is DownloadState.FAILED
+    assert not cluster.download_running
+
+
 @pytest.mark.parametrize("bad", [{"target": "both"}, {"revision": "main;ls"}, {"repo_id": "-c"}])
 async def test_download_input_checks(cluster: SparkCluster, bad: dict[str, str]) -> None:
     kwargs: dict[str, Any] = {"repo_id": NEW_MODEL, "target": "solo"} | bad

@@ -17,12 +17,13 @@ from dataclasses import replace
 from . import commands, parsers, validation
 from .connection import CommandResult, HostConnection
 from .context import Context
-from .exceptions import DownloadError, InvalidInputError, SparkError
+from .exceptions import DownloadError, InvalidInputError, SparkConnectionError, SparkError
 from .models import DownloadProgress, DownloadState, LaunchMode, NodeName
 
 _LOGGER = logging.getLogger(__name__)
 DownloadCallback = Callable[[DownloadProgress], None]
 DOWNLOAD_TIMEOUT = 6 * 3600.0
+RESUMES = 3  # reconnect-and-rerun after this many dropped connections, then fail
 
 
 def parse_cache_listing(text: str) -> list[str]:
@@ -140,7 +141,7 @@ class DownloadRunner:
             argv = commands.uvx_download(repo_id, revision)
             jobs = [(n, commands.tracked_download(ctx.config.checkout_dir, argv)) for n in nodes]
         for node, command in jobs:
-            result = await self._stream(ctx.node(node), repo_id, command)
+            result = await self._download_on(ctx.node(node), repo_id, command)
             if self._cancelled:
                 self._update(state=DownloadState.CANCELLED, rate_bps=None, eta_s=None)
                 return self._final()
@@ -212,6 +213,41 @@ class DownloadRunner:
         eta = (total - done) / rate if rate and total and total >= done else None
         self._update(bytes_done=done, bytes_total=total, rate_bps=rate, eta_s=eta)
 
+    async def _download_on(self, conn: HostConnection, repo_id: str, command: str) -> CommandResult:
+        """Run one node's download; after a dropped connection, reconnect and run it again.
+
+        hf resumes from the partial blobs, so a Wi-Fi blip costs seconds, not the gigabytes
+        already on disk. The old process may outlive its session: it is killed first, as two
+        downloads of one repository would only wait on each other's locks.
+        """
+        for attempt in range(RESUMES + 1):
+            try:
+                result = await self._stream(conn, repo_id, command)
+            except SparkConnectionError as err:
+                lost: SparkError = err
+            else:
+                if result.exit_status is not None or self._cancelled:
+                    return result
+                lost = SparkConnectionError(conn.host.host, conn.host.port, "connection lost")
+            if self._cancelled:
+                return CommandResult(None, "", "")
+            if attempt == RESUMES:
+                break
+            _LOGGER.warning("Download of %s lost its connection (%s); resuming", repo_id, lost)
+            try:
+                await conn.run(
+                    commands.cancel_download(),
+                    name="stop the interrupted download",
+                    timeout=self._ctx.command_timeout,
+                    check=False,
+                )
+            except SparkError as err:
+                lost = err
+                break
+        reason = f"the connection dropped and could not be resumed: {lost}"
+        self._update(state=DownloadState.FAILED, error=reason, rate_bps=None, eta_s=None)
+        raise DownloadError(repo_id, reason)
+
     async def _stream(self, conn: HostConnection, repo_id: str, command: str) -> CommandResult:
         """Run the download while polling bytes on disk."""
 
@@ -233,6 +269,8 @@ class DownloadRunner:
             return await conn.run_streamed(
                 command, name=f"download {repo_id}", timeout=DOWNLOAD_TIMEOUT, on_line=on_line
             )
+        except SparkConnectionError:
+            raise  # _download_on resumes
         except SparkError as err:
             self._update(state=DownloadState.FAILED, error=str(err))
             raise DownloadError(repo_id, str(err)) from err

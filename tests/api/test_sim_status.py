@@ -198,3 +198,30 @@ async def test_a_removed_container_reads_missing(
     status = await cluster.status()
     assert status.services["magpie"].container_state == "missing"
     assert status.services["parakeet"].container_state == "running"
+
+
+async def test_a_failed_probe_leaves_node_figures_unknown(
+    sim_pair: Any, cluster_factory: ClusterFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unit-level: the probe command itself fails (timeout); HTTP figures still arrive."""
+    from custom_components.spark_control.api import SparkTimeoutError
+    from custom_components.spark_control.api.connection import HostConnection
+
+    cluster = await cluster_factory(sim_pair)
+    await _wait(cluster, lambda s: all(service.ready for service in s.services.values()))
+
+    async def failing(self: HostConnection, command: str, **kwargs: Any) -> Any:
+        raise SparkTimeoutError(kwargs["name"], kwargs["timeout"])
+
+    monkeypatch.setattr(HostConnection, "run", failing)
+    status = await cluster.status()
+    assert all(node.gpu is None and node.memory is None for node in status.nodes.values())
+    assert status.services["parakeet"].container_state is None
+    assert status.services["parakeet"].ready is True
+    from custom_components.spark_control.api.status import service_status
+
+    magpie = cluster.config.magpie
+    assert magpie is not None
+    single = await service_status(cluster._ctx, magpie)
+    assert single.container_state is None
+    assert single.ready is True

@@ -203,15 +203,30 @@ PROBE_PARTS = {
 }
 
 
+@pytest.mark.parametrize("runtime_dir", ["unset", "tmpfs", "missing"])
 @pytest.mark.parametrize("shell", ["bash", "dash"])
-def test_host_probe_runs_parts_at_once_and_bounds_each(shell: str, tmp_path: Path) -> None:
-    """Every part answers in its own block; a hung part times out alone (exit 124)."""
+def test_host_probe_runs_parts_at_once_and_bounds_each(
+    shell: str, runtime_dir: str, tmp_path: Path
+) -> None:
+    """Every part answers in its own block; a hung part times out alone (exit 124).
+
+    Its files go to the login's XDG_RUNTIME_DIR when there is one, else to ~/.spark-control,
+    and are gone afterwards either way.
+    """
+    home, runtime = tmp_path / "home", tmp_path / "run"
+    home.mkdir()
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin"}
+    if runtime_dir == "tmpfs":
+        runtime.mkdir()
+        env["XDG_RUNTIME_DIR"] = str(runtime)
+    elif runtime_dir == "missing":
+        env["XDG_RUNTIME_DIR"] = str(runtime)
     result = subprocess.run(
         [shell, "-c", c.host_probe(PROBE_PARTS, part_timeout=0.5)],
         capture_output=True,
         text=True,
         timeout=20,
-        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        env=env,
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -223,7 +238,11 @@ def test_host_probe_runs_parts_at_once_and_bounds_each(shell: str, tmp_path: Pat
         "stuck": c.PartResult(124, ""),
     }
     assert list(found) == list(PROBE_PARTS)
-    assert list((tmp_path / c.STATE_DIR).iterdir()) == []  # its files are gone
+    used = runtime if runtime_dir == "tmpfs" else home / c.STATE_DIR
+    assert used.is_dir()
+    assert list(used.iterdir()) == []  # its files are gone
+    assert (home / c.STATE_DIR).exists() is (runtime_dir != "tmpfs")
+    assert runtime.exists() is (runtime_dir == "tmpfs")
 
 
 def test_host_probe_refuses_bad_part_names() -> None:

@@ -156,13 +156,17 @@ def host_probe(parts: Mapping[str, ProbePart], part_timeout: float) -> str:
     One SSH command per host and poll instead of one per figure; the per-part limit keeps a hung
     nvidia-smi (a wedged GPU) or docker from costing the other parts their answers. Each block is
     `PROBE_MARK <name> <exit status>` followed by the part's output. The parts write to files in
-    the user's own state directory (no other user can plant links there), removed on exit.
+    a directory of the login user's own, removed on exit.
     """
     if not parts:
         raise InvalidInputError("parts", "", "a probe needs at least one part")
     limit = f"timeout -k 1 {max(part_timeout, 0.1):g} "
     lines = [
-        f'd="$HOME"/{STATE_DIR}; [ -d "$d" ] || mkdir -p -- "$d" || exit 1',
+        # The login's private tmpfs if systemd gave it one (RAM: a full disk cannot stop the
+        # poll), else our state directory in $HOME (no other user can plant links in either).
+        'd="${XDG_RUNTIME_DIR:-}"',
+        f'{{ [ -d "$d" ] && [ -w "$d" ]; }} || {{ d="$HOME"/{STATE_DIR}; '
+        '[ -d "$d" ] || mkdir -p -- "$d" || exit 1; }',
         't="$d"/probe.$$',
         "trap 'rm -f -- \"$t\".*' EXIT",
     ]

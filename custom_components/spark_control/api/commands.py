@@ -36,6 +36,7 @@ APPS_QUERY = [
     "--query-compute-apps=pid,process_name,used_memory",
     "--format=csv,noheader,nounits",
 ]
+MEMINFO = ["cat", "/proc/meminfo"]
 
 
 def join(argv: Sequence[str]) -> str:
@@ -328,9 +329,6 @@ def git_pull() -> list[str]:
 def build_and_copy() -> list[str]:
     """`./build-and-copy.sh -c` (build or pull the image, copy it to the worker)."""
     return ["./build-and-copy.sh", "-c"]
-
-
-MEMINFO = ["cat", "/proc/meminfo"]
 
 
 def machine_id() -> str:

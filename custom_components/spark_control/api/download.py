@@ -226,10 +226,10 @@ class DownloadRunner:
             except SparkConnectionError as err:
                 lost: SparkError = err
             else:
-                if result.exit_status is not None or self._cancelled:
+                if result.exit_status is not None:
                     return result
                 lost = SparkConnectionError(conn.host.host, conn.host.port, "connection lost")
-            if self._cancelled:
+            if self._cancelled:  # a cancel kills the process, which can look like a drop
                 return CommandResult(None, "", "")
             if attempt == RESUMES:
                 break

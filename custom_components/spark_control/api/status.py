@@ -58,6 +58,7 @@ class StatusCollector:
     ) -> tuple[NodeStatus, dict[str, str | None]]:
         """One probe command per node: GPU, memory and the state of its speech containers."""
         mine = [s for s in services if s.ssh_node == name]
+        containers = [s.container for s in mine]
         try:
             async with asyncio.timeout(self._ctx.status_timeout):
                 await conn.connection()
@@ -70,14 +71,14 @@ class StatusCollector:
         }
         if mine:
             parts["containers"] = commands.ProbePart(
-                commands.container_states([s.container for s in mine]), keep_stderr=True
+                commands.container_states(containers), keep_stderr=True
             )
         found = await self._probe(conn, parts)
         gpu, apps, memory = (_output(found.get(key)) for key in ("gpu", "apps", "memory"))
-        containers = found.get("containers")
+        inspected = found.get("containers")
         states = (
-            parsers.parse_container_states(containers.output, [s.container for s in mine])
-            if containers is not None and containers.exit_status not in TIMED_OUT
+            parsers.parse_container_states(inspected.output, containers)
+            if inspected is not None and inspected.exit_status not in TIMED_OUT
             else {}
         )
         node = NodeStatus(

@@ -21,9 +21,9 @@ import soundfile as sf
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "gpu_addon")]
 
+from evalkit.audio_synth import meeting_script, synth_conversation  # noqa: E402
+from evalkit.der import der  # noqa: E402
 from spark_diarizer.backends.cpu import CpuBackend  # noqa: E402
-from tests.addon.der import der  # noqa: E402
-from tests.audio_synth import meeting_script, synth_conversation  # noqa: E402
 
 CHUNK_S = 300.0
 
@@ -70,8 +70,8 @@ def bench_nemo(work: Path) -> None:
         print("addon_nemo_rtfx=nan")
         print("addon_nemo_device=none")
         return
+    from evalkit.nemo_models import FULL, build_models
     from spark_diarizer.backends.nemo import NemoBackend
-    from tests.addon.nemo_models import FULL, build_models
 
     sortformer, titanet = build_models(work / "nemo", FULL)
     backend = NemoBackend(str(sortformer), str(titanet), device="cuda")

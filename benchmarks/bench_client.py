@@ -2,7 +2,7 @@
 
 - poll_reuse_speedup: median status() time with a fresh SSH connection per poll divided by the
   median with the reused connection (target >= 10); poll_ms_median: reused median (target <= 50).
-  The simulated pair runs in its own process (`python -m tests.spark_sim`), as a Spark is another
+  The simulated pair runs in its own process (`python -m spark_sim`), as a Spark is another
   machine: in-process, the simulator's SSH server and its subprocesses would share the client's
   event loop and be timed as client work.
 - openssh_*: the same polls through Debian's real sshd in front of the same simulated nodes (the
@@ -43,8 +43,8 @@ from custom_components.spark_control.api import (
     SwapProgress,
     SwapState,
 )
-from tests.spark_sim import PairConfig, SimPair
-from tests.spark_sim.openssh import SSHD, run_sshd
+from spark_sim import PairConfig, SimPair
+from spark_sim.openssh import SSHD, run_sshd
 
 POLLS = 25
 SWAPS = 3
@@ -124,11 +124,11 @@ async def _measure(info: dict[str, Any], prefix: str, fronts: Any = None) -> Non
 
 @contextlib.asynccontextmanager
 async def _sim_process(state_dir: Path) -> AsyncIterator[dict[str, Any]]:
-    """`python -m tests.spark_sim` in its own process; yields its sim.json once it is up."""
+    """`python -m spark_sim` in its own process; yields its sim.json once it is up."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.spark_sim",
+        "spark_sim",
         "--state-dir",
         str(state_dir),
         "--initial-model",

@@ -23,7 +23,7 @@ from demo.haclient import HAClient
 from demo.hass import REPO_ROOT, HomeAssistantProcess, Owner, install_rest_token, write_config
 from demo.ports import free_ports
 from demo.procs import MARKER_VAR, find_marked, kill_pids
-from tests.spark_sim import PairConfig, SimPair
+from spark_sim import PairConfig, SimPair
 
 ADDON_PYTHON = REPO_ROOT / ".venv" / "addon" / "bin" / "python"
 

@@ -3,7 +3,7 @@
 - TitaNet (192-d): 0.7, the seed's value (average pairwise cosine similarity > 0.3 merges).
 - Resemblyzer (256-d, non-negative, so distances live in [0, 1]): 0.7 would merge everyone.
   Calibrated on the add-on's own (cpu backend) fingerprints of the three espeak-ng voices of
-  tests/audio_synth.py, 6 min meeting in 120 s chunks: same voice across chunks <= 0.025 (mean
+  evalkit/audio_synth.py, 6 min meeting in 120 s chunks: same voice across chunks <= 0.025 (mean
   0.012), different voices >= 0.327 (mean 0.414). 0.2 sits between them, nearer the different-voice
   side because real recordings spread one voice far more than synthetic ones do. The e2e test
   (tests/addon/relay/test_e2e.py) re-measures both sides on every run and checks 0.2 still splits.

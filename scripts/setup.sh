@@ -36,7 +36,7 @@ make_env() {
   [[ -x "$dir/bin/python" ]] || "$python" -m venv "$dir"
   "$UV" pip sync --quiet --python "$dir/bin/python" "$@" "$lock"
   # The repository root (and the add-on folder) go on sys.path through a .pth file, so
-  # `python -m relay_lib`, `python -m tests.spark_sim` and the add-on run from anywhere.
+  # `python -m relay_lib`, `python -m spark_sim` and the add-on run from anywhere.
   local site; site="$("$dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
   printf '%s\n%s\n' "$ROOT" "$ROOT/gpu_addon" > "$site/spark_control_repo.pth"
   echo "$want" > "$stamp"

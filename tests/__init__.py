@@ -1,1 +1,1 @@
-"""spark_control's test suite; `tests.spark_sim` is also the simulator that `make demo` runs."""
+"""spark_control's test suite; `spark_sim` is also the simulator that `make demo` runs."""

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.audio_synth import Segment, meeting_script, synth_conversation, write_rttm
+from evalkit.audio_synth import Segment, meeting_script, synth_conversation, write_rttm
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 900.0  # a loaded shared CI machine can take minutes to import torch

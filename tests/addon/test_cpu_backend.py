@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from evalkit.der import body_segments, der
 from spark_diarizer.backends.base import to_response
 from spark_diarizer.backends.cpu import CpuBackend
 from spark_diarizer.schema import validate_response
 from tests.addon.conftest import Conversation
-from tests.addon.der import body_segments, der
 
 # generous: a shared 2-core machine can be many times slower than an idle one
 pytestmark = pytest.mark.timeout(1800)

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from evalkit.nemo_models import TINY, build_models
 from spark_diarizer.backends.base import LocalDiarization, to_response
 from spark_diarizer.backends.factory import resolve_backend
 from spark_diarizer.config import Settings
 from spark_diarizer.schema import validate_response
 from tests.addon.conftest import Conversation, Service, get_json, start_service
-from tests.addon.nemo_models import TINY, build_models
 
 # generous: a shared 2-core machine can be many times slower than an idle one
 pytestmark = pytest.mark.timeout(1800)

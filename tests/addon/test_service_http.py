@@ -8,9 +8,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from evalkit.der import body_segments, der
 from spark_diarizer.schema import validate_error, validate_response
 from tests.addon.conftest import Conversation, Service
-from tests.addon.der import body_segments, der
 
 TIMEOUT = aiohttp.ClientTimeout(total=900)
 

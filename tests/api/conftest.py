@@ -1,4 +1,4 @@
-"""Fixtures: a SparkCluster wired to the simulated pair (tests.spark_sim)."""
+"""Fixtures: a SparkCluster wired to the simulated pair (spark_sim)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from custom_components.spark_control.api import (
     ServiceConfig,
     SparkCluster,
 )
-from tests.spark_sim.fixtures import *  # noqa: F403
+from spark_sim.fixtures import *  # noqa: F403
 
 ClusterFactory = Callable[..., Awaitable[SparkCluster]]
 

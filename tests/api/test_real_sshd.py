@@ -17,7 +17,7 @@ from custom_components.spark_control.api import (
     HostKeyUnknownError,
     SparkCluster,
 )
-from tests.spark_sim.openssh import SshdInfo, run_sshd
+from spark_sim.openssh import SshdInfo, run_sshd
 
 from .conftest import ClusterFactory, cluster_config, credentials
 

@@ -66,7 +66,7 @@ async def test_swap_fails_cleanly_when_the_head_is_down(
 async def test_solo_swap_ignores_an_unreachable_worker(
     sim_pair_factory: Any, cluster_factory: ClusterFactory
 ) -> None:
-    from tests.spark_sim import PairConfig
+    from spark_sim import PairConfig
 
     pair = await sim_pair_factory(PairConfig(vllm_load_seconds=1.0))
     cluster = await cluster_factory(pair)

@@ -23,7 +23,7 @@ PRESENT = "RedHatAI/Qwen3.6-35B-A3B-NVFP4"
 
 
 async def _pair(factory: Any, **kwargs: Any) -> Any:
-    from tests.spark_sim import PairConfig
+    from spark_sim import PairConfig
 
     return await factory(PairConfig(**kwargs))
 

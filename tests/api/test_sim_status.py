@@ -30,7 +30,7 @@ async def _wait(cluster: SparkCluster, done: Callable[[ClusterStatus], bool]) ->
 async def test_full_snapshot(
     sim_pair_factory: Any, cluster_factory: ClusterFactory, dialect: str, kv_metric: str
 ) -> None:
-    from tests.spark_sim import PairConfig
+    from spark_sim import PairConfig
 
     pair = await sim_pair_factory(
         PairConfig(dialect=dialect, initial_model=QWEN36, kv_metric=kv_metric)
@@ -90,7 +90,7 @@ async def test_unreachable_worker_leaves_the_rest_intact(
 async def test_hanging_http_marks_only_http_fields_unknown(
     sim_pair_factory: Any, cluster_factory: ClusterFactory
 ) -> None:
-    from tests.spark_sim import PairConfig
+    from spark_sim import PairConfig
 
     pair = await sim_pair_factory(PairConfig(initial_model=QWEN36))
     cluster = await cluster_factory(pair, status_timeout=2)
@@ -110,7 +110,7 @@ async def test_hanging_http_marks_only_http_fields_unknown(
 async def test_engine_death_means_not_ready(
     sim_pair_factory: Any, cluster_factory: ClusterFactory
 ) -> None:
-    from tests.spark_sim import PairConfig
+    from spark_sim import PairConfig
 
     pair = await sim_pair_factory(PairConfig(initial_model=QWEN36))
     cluster = await cluster_factory(pair)
@@ -123,7 +123,7 @@ async def test_engine_death_means_not_ready(
 async def test_services_can_live_on_the_head(
     sim_pair_factory: Any, cluster_factory: ClusterFactory
 ) -> None:
-    from tests.spark_sim import PairConfig
+    from spark_sim import PairConfig
 
     pair = await sim_pair_factory(PairConfig(parakeet_node="head", magpie_node="head"))
     config = cluster_config(

@@ -24,7 +24,7 @@ QWEN72 = "Qwen/Qwen2.5-72B-Instruct"
 
 
 async def _pair(factory: Any, **kwargs: Any) -> Any:
-    from tests.spark_sim import PairConfig
+    from spark_sim import PairConfig
 
     kwargs.setdefault("vllm_load_seconds", 1.0)
     return await factory(PairConfig(**kwargs))

@@ -235,7 +235,7 @@ async def init_integration(
 
 # --- the simulated Spark pair (real SSH, real bash, fake vLLM/Parakeet/Magpie over HTTP) -----
 
-from tests.spark_sim.fixtures import *  # noqa: E402, F403
+from spark_sim.fixtures import *  # noqa: E402, F403
 
 
 def sim_entry_data(pair: Any, addon_url: str | None = None) -> dict[str, Any]:

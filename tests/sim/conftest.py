@@ -10,8 +10,8 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from tests.spark_sim.fixtures import *  # noqa: F403
-from tests.spark_sim.pair import SimPair
+from spark_sim.fixtures import *  # noqa: F403
+from spark_sim.pair import SimPair
 
 
 @contextlib.asynccontextmanager

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import aiohttp
 
+from spark_sim import procs
+from spark_sim.config import PairConfig
+from spark_sim.fixtures import PairFactory
+from spark_sim.pair import SimPair
 from tests.sim.conftest import eventually, port_open, run, ssh
-from tests.spark_sim import procs
-from tests.spark_sim.config import PairConfig
-from tests.spark_sim.fixtures import PairFactory
-from tests.spark_sim.pair import SimPair
 
 
 def wav_bytes(seconds: float = 1.0, rate: int = 16000) -> bytes:

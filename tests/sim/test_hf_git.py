@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from spark_sim.config import PairConfig
+from spark_sim.fixtures import PairFactory
+from spark_sim.pair import SimPair
+from spark_sim.tools.hf import commit_of, repo_files
 from tests.sim.conftest import run, ssh
-from tests.spark_sim.config import PairConfig
-from tests.spark_sim.fixtures import PairFactory
-from tests.spark_sim.pair import SimPair
-from tests.spark_sim.tools.hf import commit_of, repo_files
 
 
 async def test_hf_download_progress_cache_layout_and_gated(sim_pair_factory: PairFactory) -> None:

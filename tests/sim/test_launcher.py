@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
+from spark_sim.config import PairConfig
+from spark_sim.fixtures import PairFactory
+from spark_sim.pair import SimPair
 from tests.sim.conftest import containers, eventually, port_open, run, ssh
-from tests.spark_sim.config import PairConfig
-from tests.spark_sim.fixtures import PairFactory
-from tests.spark_sim.pair import SimPair
 
 HEADER = [
     "Head Node: 192.168.177.11",
@@ -108,7 +108,7 @@ async def test_aug2026_daemon_exec_returns_before_ready(sim_pair_factory: PairFa
         assert "headless mode" in wlogs
         assert "Application startup complete." not in wlogs
         # vLLM crashing does not stop its container; stop removes it on both nodes (--rm).
-        await run(conn, "docker exec vllm_node pkill -f tests.spark_sim.services.vllm || true")
+        await run(conn, "docker exec vllm_node pkill -f spark_sim.services.vllm || true")
         await eventually(lambda: _closed(pair.vllm_port), 20)
         assert "vllm_node" in await containers(pair, "head")
         code, out, _ = await run(conn, "cd spark-vllm-docker && ./launch-cluster.sh stop")

@@ -12,11 +12,11 @@ from pathlib import Path
 import aiohttp
 import asyncssh
 
+from spark_sim import procs
+from spark_sim.openssh import run_sshd
+from spark_sim.pair import SimPair
+from spark_sim.sandbox import REPO_ROOT
 from tests.sim.conftest import eventually, port_open
-from tests.spark_sim import procs
-from tests.spark_sim.openssh import run_sshd
-from tests.spark_sim.pair import SimPair
-from tests.spark_sim.sandbox import REPO_ROOT
 
 
 def ssh_argv(key: str, known_hosts: str, port: int, user: str, *extra: str) -> list[str]:
@@ -118,7 +118,7 @@ async def test_cli_writes_sim_json_injects_faults_and_stops_clean(
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.spark_sim",
+        "spark_sim",
         "--state-dir",
         str(state),
         "--load-seconds",
@@ -161,7 +161,7 @@ async def test_cli_writes_sim_json_injects_faults_and_stops_clean(
             fault = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "tests.spark_sim",
+                "spark_sim",
                 "fault",
                 "--state-dir",
                 str(state),
@@ -180,7 +180,7 @@ async def test_cli_writes_sim_json_injects_faults_and_stops_clean(
         fault = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.spark_sim",
+            "spark_sim",
             "fault",
             "--state-dir",
             str(state),

@@ -10,8 +10,8 @@ from pathlib import Path
 import asyncssh
 import pytest
 
+from spark_sim.pair import SimPair
 from tests.sim.conftest import eventually, run, ssh
-from tests.spark_sim.pair import SimPair
 
 
 async def test_right_key_runs_real_bash_in_sandbox(sim_pair: SimPair) -> None:

@@ -9,10 +9,10 @@ import socket
 import aiohttp
 import pytest
 
+from spark_sim.config import PairConfig
+from spark_sim.faults import LOAD_FAILURES
+from spark_sim.fixtures import PairFactory
 from tests.sim.conftest import eventually, run, ssh
-from tests.spark_sim.config import PairConfig
-from tests.spark_sim.faults import LOAD_FAILURES
-from tests.spark_sim.fixtures import PairFactory
 
 MODEL = "RedHatAI/Qwen3.6-35B-A3B-NVFP4"
 

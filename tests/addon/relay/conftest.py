@@ -28,10 +28,10 @@ import pytest
 import soundfile as sf
 from aiohttp import web
 
+from evalkit.audio_synth import Segment, meeting_script, synth_conversation, write_rttm
 from relay_lib.client import RetryPolicy
 from relay_lib.pipeline import RelayOptions, run_relay
 from relay_lib.result import RelayResult
-from tests.audio_synth import Segment, meeting_script, synth_conversation, write_rttm
 from tests.relay.fakes import FakeStt, Servers, SourceIndex, read_wav
 
 REPO = Path(__file__).resolve().parents[3]

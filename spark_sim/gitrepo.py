@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.spark_sim.config import PairConfig
-from tests.spark_sim.sandbox import PACKAGE
+from spark_sim.config import PairConfig
+from spark_sim.sandbox import PACKAGE
 
 UPSTREAM_MESSAGES = (
     "Add --gpu-mem and --max-model-len overrides to run-recipe.sh",

@@ -1,7 +1,7 @@
 """Run a simulated pair in the foreground, or inject faults into a running one.
 
-`python -m tests.spark_sim --state-dir DIR` (what `make demo` runs);
-`python -m tests.spark_sim fault --state-dir DIR NAME[=VALUE]` (or `--clear [NAME]`).
+`python -m spark_sim --state-dir DIR` (what `make demo` runs);
+`python -m spark_sim fault --state-dir DIR NAME[=VALUE]` (or `--clear [NAME]`).
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.spark_sim import procs
-from tests.spark_sim.config import DIALECTS, PairConfig
-from tests.spark_sim.faults import FAULT_NAMES, FaultControl
+from spark_sim import procs
+from spark_sim.config import DIALECTS, PairConfig
+from spark_sim.faults import FAULT_NAMES, FaultControl
 
 DEMO_MODEL = "RedHatAI/Qwen3.6-35B-A3B-NVFP4"
 
 
 def run_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tests.spark_sim", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m spark_sim", description=__doc__)
     parser.add_argument(
         "--state-dir", type=Path, required=True, help="where sim.json and the sandboxes go"
     )
@@ -41,7 +41,7 @@ def run_parser() -> argparse.ArgumentParser:
 
 
 def fault_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tests.spark_sim fault")
+    parser = argparse.ArgumentParser(prog="python -m spark_sim fault")
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--clear", action="store_true", help="clear the named fault (or all)")
     parser.add_argument(
@@ -101,7 +101,7 @@ def describe(pair_info: dict[str, object], state_dir: Path) -> str:
         f"{info['user']}@127.0.0.1 'cd spark-vllm-docker && ./launch-cluster.sh stop && "
         f"./launch-cluster.sh -d exec vllm serve org/model --port {info['vllm_port']}'",
         f"  curl http://127.0.0.1:{info['vllm_port']}/v1/models",
-        f"  python -m tests.spark_sim fault --state-dir {state_dir} engine_death",
+        f"  python -m spark_sim fault --state-dir {state_dir} engine_death",
         "",
         "Ctrl-C stops everything.",
     ]
@@ -110,7 +110,7 @@ def describe(pair_info: dict[str, object], state_dir: Path) -> str:
 
 async def watch_reachability(pair: object, root: Path, stop: asyncio.Event) -> None:
     """Apply `fault unreachable=<node>` set by another process to the SSH servers."""
-    from tests.spark_sim.pair import SimPair
+    from spark_sim.pair import SimPair
 
     assert isinstance(pair, SimPair)
     while not stop.is_set():
@@ -124,7 +124,7 @@ async def watch_reachability(pair: object, root: Path, stop: asyncio.Event) -> N
 
 async def run_main(argv: list[str]) -> int:
     args = run_parser().parse_args(argv)
-    from tests.spark_sim.pair import SimPair
+    from spark_sim.pair import SimPair
 
     state_dir = args.state_dir.resolve()
     root = state_dir / "sim"

@@ -19,8 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.spark_sim.services.common import fault_middleware, serve
-from tests.spark_sim.tools import simenv
+from spark_sim.services.common import fault_middleware, serve
+from spark_sim.tools import simenv
 
 VERSION = "0.11.1"
 BOOL_FLAGS = {

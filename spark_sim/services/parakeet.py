@@ -12,8 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.spark_sim.services.common import fault_middleware, serve
-from tests.spark_sim.tools import simenv
+from spark_sim.services.common import fault_middleware, serve
+from spark_sim.tools import simenv
 
 MODEL = "nvidia/parakeet-tdt-0.6b-v3"
 TEXT = "This is a simulated transcription from the Parakeet speech service."

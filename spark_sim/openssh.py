@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from tests.spark_sim.ports import free_ports
+from spark_sim.ports import free_ports
 
 SSHD = "/usr/sbin/sshd"
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
-from tests.spark_sim.sandbox import build, node_env
-from tests.spark_sim.sshserver import NodeSSHServer, process_factory
+from spark_sim.sandbox import build, node_env
+from spark_sim.sshserver import NodeSSHServer, process_factory
 
 if TYPE_CHECKING:
-    from tests.spark_sim.faults import FaultControl
+    from spark_sim.faults import FaultControl
 
 
 class SimNode:

@@ -15,13 +15,13 @@ from typing import Any, Self
 
 import asyncssh
 
-from tests.spark_sim import procs
-from tests.spark_sim.config import PairConfig
-from tests.spark_sim.faults import FaultControl
-from tests.spark_sim.gitrepo import build_checkout
-from tests.spark_sim.node import SimNode
-from tests.spark_sim.ports import free_ports
-from tests.spark_sim.tools import hf
+from spark_sim import procs
+from spark_sim.config import PairConfig
+from spark_sim.faults import FaultControl
+from spark_sim.gitrepo import build_checkout
+from spark_sim.node import SimNode
+from spark_sim.ports import free_ports
+from spark_sim.tools import hf
 
 PARAKEET_IMAGE = "nvcr.io/nim/nvidia/parakeet-tdt-0.6b-v3:latest"
 MAGPIE_IMAGE = "nvcr.io/nim/nvidia/magpie-tts-multilingual:latest"
@@ -247,14 +247,14 @@ class SimPair:
             images = json.loads(state.read_text())
             images[image] = {
                 "id": "sha256:" + module.encode().hex().ljust(64, "0"),
-                "cmd": [sys.executable, "-m", f"tests.spark_sim.services.{module}"],
+                "cmd": [sys.executable, "-m", f"spark_sim.services.{module}"],
                 "created": 0,
             }
             state.write_text(json.dumps(images))
             command = (
                 f"docker create --name {shlex.quote(container)} --restart unless-stopped "
                 f"--gpus all --shm-size=8GB {shlex.quote(image)} {py} -m "
-                f"tests.spark_sim.services.{module} >/dev/null"
+                f"spark_sim.services.{module} >/dev/null"
             )
             if self.config.services_running:
                 command += f" && docker start {shlex.quote(container)} >/dev/null"

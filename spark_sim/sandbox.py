@@ -9,10 +9,10 @@ import sys
 import uuid
 from pathlib import Path
 
-from tests.spark_sim.config import CX7_IPS
+from spark_sim.config import CX7_IPS
 
 PACKAGE = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE.parent.parent
+REPO_ROOT = PACKAGE.parent
 HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 

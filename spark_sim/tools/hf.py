@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.spark_sim.tools import simenv
+from spark_sim.tools import simenv
 
 SHARD_MAX = 5_000_000_000
 BYTES_PER_PARAM = (

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from tests.spark_sim.tools import simenv
+from spark_sim.tools import simenv
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

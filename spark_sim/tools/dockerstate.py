@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.spark_sim.tools import simenv
+from spark_sim.tools import simenv
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 # The container's PID 1: a pump turns the FIFO into a timestamped log (and ends within a second

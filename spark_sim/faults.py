@@ -1,7 +1,7 @@
 """Fault injection shared by Python, the CLI and the shims: one file per fault under <root>/faults/.
 
 Files (not memory) so that the bash/Python shims, the fake HTTP services and a second process
-(`python -m tests.spark_sim fault ...`) all see the same switches.
+(`python -m spark_sim fault ...`) all see the same switches.
 """
 
 from __future__ import annotations

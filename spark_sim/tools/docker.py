@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.spark_sim.tools import simenv
-from tests.spark_sim.tools.dockerstate import Docker, DockerError, new_id, rfc3339
+from spark_sim.tools import simenv
+from spark_sim.tools.dockerstate import Docker, DockerError, new_id, rfc3339
 
 say = simenv.say
 VALUE_FLAGS = {

@@ -1,4 +1,4 @@
-"""Pytest fixtures: `from tests.spark_sim.fixtures import *` in a conftest.py.
+"""Pytest fixtures: `from spark_sim.fixtures import *` in a conftest.py.
 
 sim_pair: an aug2026 pair in tmp_path; sim_pair_factory: start pairs with any PairConfig;
 sim_pair_any_dialect: parametrised over both dialects. All request `socket_enabled` (HA harness).
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.spark_sim.config import DIALECTS, PairConfig
-from tests.spark_sim.pair import SimPair
+from spark_sim.config import DIALECTS, PairConfig
+from spark_sim.pair import SimPair
 
 __all__ = ["sim_pair", "sim_pair_any_dialect", "sim_pair_factory"]
 

@@ -13,8 +13,8 @@ import wave
 
 from aiohttp import web
 
-from tests.spark_sim.services.common import fault_middleware, serve
-from tests.spark_sim.tools import simenv
+from spark_sim.services.common import fault_middleware, serve
+from spark_sim.tools import simenv
 
 LANGS = "en-US,es-US,fr-FR,de-DE,zh-CN,vi-VN,it-IT"
 VOICES = [

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import asyncssh
 
 if TYPE_CHECKING:
-    from tests.spark_sim.node import SimNode
+    from spark_sim.node import SimNode
 
 CHUNK = 65536
 

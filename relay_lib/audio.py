@@ -55,23 +55,36 @@ class Chunk:
         return buffer.getvalue()
 
 
+# A tail with less new audio than this is folded into the chunk before it: the add-on refuses
+# anything under 0.1 s and a few seconds of speech give no usable voice fingerprint. At most 5 s,
+# so a folded chunk stays within a few seconds of the chosen length (the add-on caps duration).
+MIN_TAIL_S = 1.0
+MAX_TAIL_S = 5.0
+TAIL_FRACTION = 0.1
+
+
 @dataclass(frozen=True)
 class ChunkPlan:
-    """Chunk length and overlap in samples, validated once."""
+    """Chunk length, overlap and the shortest tail worth its own chunk, in samples."""
 
     chunk_samples: int
     overlap_samples: int
+    min_tail_samples: int = 1
 
     @classmethod
     def from_seconds(cls, chunk_s: float, overlap_s: float = 0.0) -> ChunkPlan:
-        """Build a plan; the overlap must leave every chunk some new audio."""
+        """Build a plan; the overlap must leave every chunk some new audio.
+
+        The last chunk absorbs a tail of less than max(1 s, 10 % of the chunk), at most 5 s.
+        """
         chunk = round(chunk_s * SAMPLE_RATE)
         overlap = round(overlap_s * SAMPLE_RATE)
         if chunk < SAMPLE_RATE:
             raise ValueError("chunk length must be at least 1 s")
         if overlap < 0 or overlap * 2 > chunk:
             raise ValueError("overlap must be between 0 and half the chunk length")
-        return cls(chunk, overlap)
+        tail_s = min(max(MIN_TAIL_S, TAIL_FRACTION * chunk_s), MAX_TAIL_S)
+        return cls(chunk, overlap, round(tail_s * SAMPLE_RATE))
 
     @property
     def step_samples(self) -> int:
@@ -82,9 +95,10 @@ class ChunkPlan:
         """Number of chunks a recording of total_samples yields (same rule as iter_chunks)."""
         if total_samples <= 0:
             return 0
-        if total_samples <= self.chunk_samples:
+        longest = self.chunk_samples + self.min_tail_samples
+        if total_samples < longest:
             return 1
-        return 1 + -(-(total_samples - self.chunk_samples) // self.step_samples)
+        return 2 + (total_samples - longest) // self.step_samples
 
 
 def probe_duration(path: Path | str) -> float | None:
@@ -129,31 +143,33 @@ def iter_pcm(path: Path | str) -> Iterator[npt.NDArray[np.int16]]:
 
 
 def iter_chunks(path: Path | str, plan: ChunkPlan) -> Iterator[Chunk]:
-    """Yield fixed-length chunks (the last may be shorter); consecutive chunks share the overlap.
+    """Yield fixed-length chunks; consecutive chunks share the overlap.
 
+    The last chunk may be shorter, or longer by less than `plan.min_tail_samples`: a full chunk
+    is only sent once the audio after it holds at least that much, so a recording a hair longer
+    than a multiple of the chunk length never ends on a sliver the add-on cannot diarize.
     Raises AudioDecodeError when the file cannot be decoded or holds no audio samples.
     """
-    buffer = np.empty(plan.chunk_samples, dtype=np.int16)
+    capacity = plan.chunk_samples + plan.min_tail_samples
+    buffer = np.empty(capacity, dtype=np.int16)
     filled = 0
     start = 0
     index = 0
-    fresh = False  # whether the buffer holds samples no emitted chunk has covered yet
     for block in iter_pcm(path):
         pos = 0
         while pos < len(block):
-            take = min(len(block) - pos, plan.chunk_samples - filled)
+            take = min(len(block) - pos, capacity - filled)
             buffer[filled : filled + take] = block[pos : pos + take]
             filled += take
             pos += take
-            fresh = True
-            if filled == plan.chunk_samples:
-                yield Chunk(index, start, buffer.copy())
+            if filled == capacity:  # enough audio after this chunk for a chunk of its own
+                yield Chunk(index, start, buffer[: plan.chunk_samples].copy())
                 index += 1
                 start += plan.step_samples
-                buffer[: plan.overlap_samples] = buffer[plan.step_samples :]
-                filled = plan.overlap_samples
-                fresh = False
-    if fresh and filled:
+                kept = filled - plan.step_samples
+                buffer[:kept] = buffer[plan.step_samples : filled]
+                filled = kept
+    if filled:  # every chunk after the first starts with at least min_tail new samples
         yield Chunk(index, start, buffer[:filled].copy())
     elif index == 0:
         raise AudioDecodeError(f"{path} holds no audio samples")

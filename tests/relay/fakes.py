@@ -126,6 +126,10 @@ class FakeAddon:
             assert isinstance(upload, web.FileField)
             assert upload.content_type == "audio/wav"
             chunk = read_wav(upload.file.read())
+            if len(chunk) < SR // 10:  # the real add-on's floor (gpu_addon/spark_diarizer/audio.py)
+                return addon_error(
+                    400, "invalid_audio", "the file holds less than 0.1 s of decodable audio"
+                )
             start = self.index.locate(chunk)
             number = len(self.requests)
             self.requests.append(start)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def test_tail_inside_the_overlap_makes_no_extra_chunk(tmp_path: Path) -> None:
 
 
 def test_chunk_wav_round_trip(tmp_path: Path) -> None:
-    source = write_noise_wav(tmp_path / "n.wav", 2.5)
+    source = write_noise_wav(tmp_path / "n.wav", 3.5)
     chunk = next(iter_chunks(tmp_path / "n.wav", ChunkPlan.from_seconds(2.0)))
     np.testing.assert_array_equal(read_wav(chunk.to_wav()), source[:32000])
     assert chunk.start_s == 0.0 and chunk.duration_s == 2.0
@@ -134,3 +135,60 @@ def test_no_audio_track(media: dict[str, Path]) -> None:
 def test_bad_plans(chunk: float, overlap: float) -> None:
     with pytest.raises(ValueError):
         ChunkPlan.from_seconds(chunk, overlap)
+
+
+def _plan_lengths(plan: ChunkPlan) -> list[int]:
+    """Recording lengths just over, at and just under multiples of the step, in samples."""
+    out = []
+    for k in (1, 2, 3):
+        edge = plan.chunk_samples + (k - 1) * plan.step_samples
+        out += [edge - 1, edge, edge + 1, edge + 16, edge + plan.min_tail_samples - 1]
+        out += [edge + plan.min_tail_samples, edge + plan.min_tail_samples + 1]
+    return out
+
+
+@pytest.mark.parametrize(("chunk_s", "overlap_s"), [(10.0, 0.0), (10.0, 2.0), (30.0, 0.0)])
+def test_a_short_tail_is_folded_into_the_last_chunk(
+    tmp_path: Path, chunk_s: float, overlap_s: float
+) -> None:
+    """Lengths a hair over a multiple of the chunk length never end on a sliver (issue 17)."""
+    plan = ChunkPlan.from_seconds(chunk_s, overlap_s)
+    assert plan.min_tail_samples == round(min(max(1.0, chunk_s / 10), 5.0) * SAMPLE_RATE)
+    for total in _plan_lengths(plan):
+        path = tmp_path / f"{total}.wav"
+        source = write_noise_wav(path, total / SAMPLE_RATE)
+        assert len(source) == total
+        chunks = list(iter_chunks(path, plan))
+        assert len(chunks) == plan.chunk_count(total), total
+        assert [c.start_sample for c in chunks] == [
+            i * plan.step_samples for i in range(len(chunks))
+        ]
+        assert chunks[-1].start_sample + len(chunks[-1].samples) == total
+        for chunk in chunks:
+            np.testing.assert_array_equal(
+                chunk.samples, source[chunk.start_sample : chunk.start_sample + len(chunk.samples)]
+            )
+            assert len(chunk.samples) < plan.chunk_samples + plan.min_tail_samples
+        for before, after in itertools.pairwise(chunks):
+            new = (
+                after.start_sample + len(after.samples) - before.start_sample - len(before.samples)
+            )
+            assert new >= plan.min_tail_samples, (total, new)
+
+
+def test_sixty_seconds_and_a_sample_make_two_chunks_of_30_s(tmp_path: Path) -> None:
+    """The recording of the issue: 60.00006 s in 30 s chunks used to end on a 0.06 ms chunk."""
+    write_noise_wav(tmp_path / "n.wav", 60.00006)
+    chunks = list(iter_chunks(tmp_path / "n.wav", ChunkPlan.from_seconds(30.0)))
+    assert [(c.start_sample, len(c.samples)) for c in chunks] == [(0, 480000), (480000, 480001)]
+
+
+def test_default_plan_folds_a_short_tail(tmp_path: Path) -> None:
+    """The CLI default (300 s chunks) on 600 s plus 4.9 s: two chunks, the second 304.9 s."""
+    plan = ChunkPlan.from_seconds(300.0)
+    assert plan.min_tail_samples == 5 * SAMPLE_RATE
+    write_noise_wav(tmp_path / "n.wav", 604.9)
+    chunks = list(iter_chunks(tmp_path / "n.wav", plan))
+    assert [(c.start_s, c.duration_s) for c in chunks] == [(0.0, 300.0), (300.0, 304.9)]
+    assert plan.chunk_count(round(604.9 * SAMPLE_RATE)) == 2
+    assert plan.chunk_count(605 * SAMPLE_RATE) == 3

@@ -259,6 +259,44 @@ async def test_chunk_failure_exit_code(servers: Servers, recording) -> None:  # 
     ) in run.err
 
 
+@pytest.mark.parametrize(
+    "case",
+    [
+        (SECONDS + 0.00006, ["--chunk-seconds", "10"], [0, 10, 20, 30]),
+        (34.00006, ["--chunk-seconds", "10", "--overlap-seconds", "2"], [0, 8, 16, 24]),
+    ],
+    ids=["no-overlap", "overlap"],
+)
+async def test_recording_just_over_a_multiple_of_the_chunk_length(  # type: ignore[no-untyped-def]
+    servers: Servers, tmp_path: Path, case: tuple[float, list[str], list[int]]
+) -> None:
+    """Real recordings are rarely an exact multiple: the one-sample tail rides on the last chunk
+    instead of failing at the add-on (HTTP 400, under 0.1 s) and taking the run down (issue 17).
+    One run writes every format, so every writer sees the folded chunk."""
+    seconds, options, starts = case
+    path = tmp_path / "meeting.wav"
+    source = write_noise_wav(path, seconds)
+    addon = FakeAddon(SourceIndex(source), TRUTH, voice_vectors(["voice_0", "voice_1", "voice_2"]))
+    outs = {fmt: tmp_path / f"meeting.{fmt}" for fmt in ("json", "rttm", "srt", "vtt", "txt")}
+    args = [arg for out in outs.values() for arg in ("-o", str(out))]
+    run = await cli(str(path), "--addon", await servers.start(addon.app()), *options, *args)
+    assert run.code == 0, run.err
+    assert sorted(addon.requests) == [s * 16000 for s in starts]
+    assert f"({len(starts)} chunks)" in run.err
+    data = json.loads(outs["json"].read_text())
+    jsonschema.validate(data, RESULT_SCHEMA)
+    assert data["duration_s"] == pytest.approx(len(source) / 16000, abs=1e-3)
+    assert [s["label"] for s in data["speakers"]] == ["Speaker 1", "Speaker 2", "Speaker 3"]
+    last_end = max(s["end_s"] for s in data["segments"])
+    assert last_end == pytest.approx(
+        min(TRUTH[-1][1], seconds), abs=0.01
+    )  # the last chunk's turns survive
+    assert outs["rttm"].read_text().count("SPEAKER ") == len(data["segments"])
+    assert len(srt_cues(outs["srt"].read_text())) == len(data["segments"])
+    assert outs["vtt"].read_text().startswith("WEBVTT")
+    assert outs["txt"].read_text().startswith("Speaker 1: ")
+
+
 async def test_unreadable_inputs(tmp_path: Path) -> None:
     run = await cli(str(tmp_path / "missing.wav"), "--addon", "http://127.0.0.1:9")
     assert run.code == 3

@@ -28,6 +28,7 @@ from .const import (
     ISSUE_RESTART_MODEL,
     NODE_HEAD,
     NODE_WORKER,
+    SPARK_VLLM_DOCKER_URL,
 )
 from .coordinator import (
     SparkConfigEntry,
@@ -37,12 +38,13 @@ from .coordinator import (
     async_report_host_key_changed,
 )
 from .entity import device_info
-from .entry_data import cluster_config, credentials
+from .entry_data import async_migrate, cluster_config, credentials
 from .health import HealthLog
 from .http import async_register_views
 from .jobs import SparkJobs
 from .services import async_setup_services
 from .store import HomeAssistantCatalogStorage
+from .webhook import async_setup_webhooks
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -90,10 +92,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> boo
     # A failed update check (no checkout, no network to GitHub) must not block setup.
     await updates.async_refresh()
     _async_check_checkout(hass, entry)
+    async_setup_webhooks(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     _async_register_sparks(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> bool:
+    """Entries stored by older versions get today's data shape."""
+    return await async_migrate(hass, entry)
 
 
 async def _async_connect(
@@ -149,6 +157,7 @@ def _async_check_checkout(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
             translation_key=ISSUE_CHECKOUT_MISSING,
+            translation_placeholders={"repository_url": SPARK_VLLM_DOCKER_URL},
         )
     else:
         ir.async_delete_issue(hass, DOMAIN, issue_id)

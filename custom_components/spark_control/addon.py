@@ -9,12 +9,18 @@ import aiohttp
 PROBE_TIMEOUT = 5.0
 
 
-async def probe_addon(session: aiohttp.ClientSession, base_url: str) -> bool:
-    """True when `GET <base_url>/health` answers 200 within PROBE_TIMEOUT seconds."""
+async def probe_addon(
+    session: aiohttp.ClientSession, base_url: str, token: str | None = None
+) -> bool:
+    """True when `GET <base_url>/health` answers 200 within PROBE_TIMEOUT seconds.
+
+    With a token the probe sends `Authorization: Bearer <token>`, as the add-on then requires.
+    """
+    headers = {"Authorization": f"Bearer {token}"} if token else None
     try:
         async with (
             asyncio.timeout(PROBE_TIMEOUT),
-            session.get(f"{base_url.rstrip('/')}/health") as response,
+            session.get(f"{base_url.rstrip('/')}/health", headers=headers) as response,
         ):
             return response.status == 200
     except (aiohttp.ClientError, TimeoutError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -17,6 +18,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -44,12 +46,18 @@ from .api import (
     validation,
 )
 from .const import (
+    CONF_ADDON_TOKEN,
     CONF_ADDON_URL,
+    CONF_DIARIZER_CONTAINER,
+    CONF_DIARIZER_NODE,
     CONF_HEAD_HOST,
     CONF_KEY_MODE,
     CONF_KNOWN_HOSTS,
+    CONF_MAGPIE_HOST,
+    CONF_PARAKEET_HOST,
     CONF_PASSPHRASE,
     CONF_PRIVATE_KEY,
+    CONF_REGENERATE_WEBHOOKS,
     CONF_SSH_PORT,
     CONF_STATUS_INTERVAL,
     CONF_SWAP_TIMEOUT,
@@ -57,8 +65,13 @@ from .const import (
     CONF_UPDATE_INTERVAL,
     CONF_USERNAME,
     CONF_VLLM_PORT,
+    CONF_WEBHOOK_DISCOVERY_ID,
+    CONF_WEBHOOK_HEALTH_ID,
+    CONF_WEBHOOKS_ENABLED,
     CONF_WORKER_HOST,
     CONF_WORKER_SSH_PORT,
+    CONF_WORKER_USERNAME,
+    DEFAULT_DIARIZER_CONTAINER,
     DEFAULT_MAGPIE_CONTAINER,
     DEFAULT_MAGPIE_PORT,
     DEFAULT_PARAKEET_CONTAINER,
@@ -80,7 +93,15 @@ from .const import (
     TTS_NIM,
     TTS_OPENAI,
 )
-from .entry_data import cluster_config, credentials, host_config, host_key_id
+from .entry_data import (
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
+    cluster_config,
+    credentials,
+    host_config,
+    host_key_id,
+)
+from .webhook import new_webhook_options, webhook_urls
 
 ADDRESS_FIELDS = (
     CONF_HEAD_HOST,
@@ -88,8 +109,21 @@ ADDRESS_FIELDS = (
     CONF_SSH_PORT,
     CONF_WORKER_SSH_PORT,
     CONF_USERNAME,
+    CONF_WORKER_USERNAME,
     CONF_VLLM_PORT,
 )
+SERVICE_FIELDS = (
+    *(f"{key}_{field}" for key in SERVICE_KEYS for field in ("node", "host", "port", "container")),
+    CONF_TTS_FLAVOUR,
+    CONF_DIARIZER_NODE,
+    CONF_DIARIZER_CONTAINER,
+    CONF_ADDON_URL,
+    CONF_ADDON_TOKEN,
+)
+# Optional fields: an emptied field must clear the stored value on reconfigure.
+OPTIONAL_SERVICE_FIELDS = (CONF_PARAKEET_HOST, CONF_MAGPIE_HOST, CONF_ADDON_URL, CONF_ADDON_TOKEN)
+# RFC 6750 b64token: what may follow "Bearer " in a header, nothing a header could break on.
+BEARER_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]{1,512}=*$")
 PORT_SELECTOR = vol.All(
     NumberSelector(NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)),
     vol.Coerce(int),
@@ -111,6 +145,10 @@ def _address_schema(defaults: Mapping[str, Any], with_key_mode: bool) -> vol.Sch
             default=defaults.get(CONF_WORKER_SSH_PORT, defaults.get(CONF_SSH_PORT, 22)),
         ): PORT_SELECTOR,
         vol.Required(CONF_USERNAME, default=defaults.get(CONF_USERNAME, DEFAULT_USERNAME)): str,
+        vol.Optional(
+            CONF_WORKER_USERNAME,
+            description={"suggested_value": defaults.get(CONF_WORKER_USERNAME)},
+        ): str,
         vol.Required(
             CONF_VLLM_PORT, default=defaults.get(CONF_VLLM_PORT, DEFAULT_VLLM_PORT)
         ): PORT_SELECTOR,
@@ -128,11 +166,24 @@ def _address_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
             validation.host(user_input[field])
         except InvalidInputError:
             errors[field] = "invalid_host"
-    try:
-        validation.username(user_input[CONF_USERNAME])
-    except InvalidInputError:
-        errors[CONF_USERNAME] = "invalid_username"
+    for field in (CONF_USERNAME, CONF_WORKER_USERNAME):
+        if field == CONF_WORKER_USERNAME and not user_input.get(field):
+            continue  # empty: the worker uses the head's user
+        try:
+            validation.username(user_input[field])
+        except InvalidInputError:
+            errors[field] = "invalid_username"
     return errors
+
+
+def _with_worker_user(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Addresses with the worker's SSH user made explicit (empty: same as the head's)."""
+    cleaned = dict(user_input)
+    cleaned[CONF_WORKER_USERNAME] = (
+        user_input.get(CONF_WORKER_USERNAME) or user_input[CONF_USERNAME]
+    )
+    cleaned.setdefault(CONF_WORKER_SSH_PORT, user_input[CONF_SSH_PORT])
+    return cleaned
 
 
 def _services_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -169,8 +220,22 @@ def _services_schema(defaults: Mapping[str, Any]) -> vol.Schema:
         )
     )
     fields[
+        vol.Required(CONF_DIARIZER_NODE, default=defaults.get(CONF_DIARIZER_NODE, NODE_OTHER))
+    ] = nodes
+    fields[
+        vol.Required(
+            CONF_DIARIZER_CONTAINER,
+            default=defaults.get(CONF_DIARIZER_CONTAINER, DEFAULT_DIARIZER_CONTAINER),
+        )
+    ] = str
+    fields[
         vol.Optional(CONF_ADDON_URL, description={"suggested_value": defaults.get(CONF_ADDON_URL)})
     ] = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+    fields[
+        vol.Optional(
+            CONF_ADDON_TOKEN, description={"suggested_value": defaults.get(CONF_ADDON_TOKEN)}
+        )
+    ] = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
     return vol.Schema(fields)
 
 
@@ -185,22 +250,27 @@ def _services_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
                 errors[f"{key}_host"] = "invalid_host"
         elif user_input[f"{key}_node"] == NODE_OTHER:
             errors[f"{key}_host"] = "host_required"
+    for field in (*(f"{key}_container" for key in SERVICE_KEYS), CONF_DIARIZER_CONTAINER):
         try:
-            validation.container(user_input[f"{key}_container"])
+            validation.container(user_input[field])
         except InvalidInputError:
-            errors[f"{key}_container"] = "invalid_container"
+            errors[field] = "invalid_container"
     url = user_input.get(CONF_ADDON_URL)
     if url:
         parsed = URL(url)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             errors[CONF_ADDON_URL] = "invalid_url"
+    token = user_input.get(CONF_ADDON_TOKEN)
+    if token and not BEARER_TOKEN.match(token):
+        errors[CONF_ADDON_TOKEN] = "invalid_token"
     return errors
 
 
 class SparkControlConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one Spark pair: who to reach, with which key, pinned to which host keys."""
 
-    VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     def __init__(self) -> None:
         """Start with nothing collected."""
@@ -211,7 +281,7 @@ class SparkControlConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Poll intervals and the swap timeout."""
+        """Poll intervals, the swap timeout and the LAN webhooks."""
         return SparkOptionsFlow()
 
     # --- addresses -------------------------------------------------------------------------
@@ -222,7 +292,7 @@ class SparkControlConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             errors = _address_errors(user_input)
             if not errors:
-                self._data.update(user_input)
+                self._data.update(_with_worker_user(user_input))
                 if user_input[CONF_KEY_MODE] == KEY_MODE_PASTE:
                     return await self.async_step_paste_key()
                 self._key = await self.hass.async_add_executor_job(generate_key_pair)
@@ -232,16 +302,20 @@ class SparkControlConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """New addresses for the same cluster."""
-        entry = self._get_reconfigure_entry()
+        """Change either how the Sparks are reached or where the services run."""
+        self._data = dict(self._get_reconfigure_entry().data)
+        return self.async_show_menu(step_id="reconfigure", menu_options=["addresses", "services"])
+
+    async def async_step_addresses(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """New addresses, SSH ports or users for the same cluster."""
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = _address_errors(user_input)
             if not errors:
-                self._data = {**entry.data, **user_input}
+                self._data.update(_with_worker_user(user_input))
                 return await self._fetch_host_keys()
-        else:
-            self._data = dict(entry.data)
         return self._address_form(errors, {})
 
     def _reauth_form(
@@ -263,7 +337,7 @@ class SparkControlConfigFlow(ConfigFlow, domain=DOMAIN):
             return self._reauth_form(errors, placeholders)
         reconfigure = self.source == SOURCE_RECONFIGURE
         return self.async_show_form(
-            step_id="reconfigure" if reconfigure else "user",
+            step_id="addresses" if reconfigure else "user",
             data_schema=_address_schema(self._data, with_key_mode=not reconfigure),
             errors=errors,
             description_placeholders=placeholders,
@@ -331,6 +405,9 @@ class SparkControlConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         key = cast(KeyPair, self._key)  # every path here set it first
         if user_input is not None:
+            if self.source == SOURCE_RECONFIGURE:
+                # The stored key stays; the host keys were pinned earlier in this flow.
+                return await self._test_and_finish()
             self._data[CONF_PRIVATE_KEY] = key.private_key
             if self.source == SOURCE_REAUTH:
                 return await self._test_and_finish()
@@ -341,6 +418,14 @@ class SparkControlConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders={"public_key": key.public_key_line},
         )
+
+    async def _stored_key(self) -> KeyPair:
+        """The entry's own key, so a reconfigure can show its line for a new SSH user."""
+        if self._key is None:
+            self._key = await self.hass.async_add_executor_job(
+                load_private_key, self._data[CONF_PRIVATE_KEY], self._data.get(CONF_PASSPHRASE)
+            )
+        return self._key
 
     # --- host keys -------------------------------------------------------------------------
 
@@ -402,6 +487,10 @@ class SparkControlConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _test_and_finish(self) -> ConfigFlowResult:
         error, detail = await self._test_connection()
         if error == "invalid_auth":
+            try:
+                await self._stored_key()
+            except InvalidInputError as err:
+                return self._address_form({"base": "invalid_key"}, {"error": err.reason})
             return await self._public_key_step(None, {"base": error})
         if error is not None:
             return self._address_form({"base": error}, {"error": detail})
@@ -429,56 +518,80 @@ class SparkControlConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_services(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Where Parakeet, Magpie and the diarizer add-on live."""
+        """Where Parakeet, Magpie and the diarizer run, and how to reach the add-on."""
+        reconfigure = self.source == SOURCE_RECONFIGURE
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = _services_errors(user_input)
+            if not errors and reconfigure:
+                updates = {key: user_input.get(key) for key in SERVICE_FIELDS}
+                return self.async_update_reload_and_abort(
+                    self._get_reconfigure_entry(), data_updates=updates
+                )
             if not errors:
                 data = {key: value for key, value in self._data.items() if key != CONF_KEY_MODE}
                 data.update(user_input)
                 return self.async_create_entry(
-                    title=f"Spark cluster {self._data[CONF_HEAD_HOST]}", data=data
+                    title=f"Spark cluster {self._data[CONF_HEAD_HOST]}",
+                    data=data,
+                    options=new_webhook_options(),
                 )
         return self.async_show_form(
             step_id="services",
-            data_schema=_services_schema(user_input or {}),
+            data_schema=_services_schema(user_input or (self._data if reconfigure else {})),
             errors=errors,
         )
 
 
+def _number(low: int, high: int, unit: str) -> Any:
+    return vol.All(
+        NumberSelector(
+            NumberSelectorConfig(
+                min=low, max=high, unit_of_measurement=unit, mode=NumberSelectorMode.BOX
+            )
+        ),
+        vol.Coerce(int),
+    )
+
+
 class SparkOptionsFlow(OptionsFlow):
-    """Poll intervals and swap timeout."""
+    """Poll intervals, swap timeout and the tokenless LAN webhooks."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form with all options."""
-        if user_input is not None:
-            return self.async_create_entry(data=user_input)
+        """One form with all options; the webhook URLs are shown in its description."""
         options = self.config_entry.options
-
-        def number(low: int, high: int, unit: str) -> Any:
-            return vol.All(
-                NumberSelector(
-                    NumberSelectorConfig(
-                        min=low, max=high, unit_of_measurement=unit, mode=NumberSelectorMode.BOX
-                    )
-                ),
-                vol.Coerce(int),
-            )
-
+        if user_input is not None:
+            chosen = dict(user_input)
+            regenerate = chosen.pop(CONF_REGENERATE_WEBHOOKS, False)
+            updated = {**options, **chosen}
+            if regenerate or not updated.get(CONF_WEBHOOK_DISCOVERY_ID):
+                fresh = new_webhook_options()
+                updated[CONF_WEBHOOK_DISCOVERY_ID] = fresh[CONF_WEBHOOK_DISCOVERY_ID]
+                updated[CONF_WEBHOOK_HEALTH_ID] = fresh[CONF_WEBHOOK_HEALTH_ID]
+            return self.async_create_entry(data=updated)
         schema = vol.Schema(
             {
                 vol.Required(
                     CONF_STATUS_INTERVAL,
                     default=options.get(CONF_STATUS_INTERVAL, DEFAULT_STATUS_INTERVAL),
-                ): number(5, 600, "s"),
+                ): _number(5, 600, "s"),
                 vol.Required(
                     CONF_UPDATE_INTERVAL,
                     default=options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL),
-                ): number(10, 1440, "min"),
+                ): _number(10, 1440, "min"),
                 vol.Required(
                     CONF_SWAP_TIMEOUT,
                     default=options.get(CONF_SWAP_TIMEOUT, DEFAULT_SWAP_TIMEOUT),
-                ): number(60, 7200, "s"),
+                ): _number(60, 7200, "s"),
+                vol.Required(
+                    CONF_WEBHOOKS_ENABLED, default=options.get(CONF_WEBHOOKS_ENABLED, True)
+                ): BooleanSelector(),
+                vol.Required(CONF_REGENERATE_WEBHOOKS, default=False): BooleanSelector(),
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        discovery_url, health_url = webhook_urls(self.hass, options)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=schema,
+            description_placeholders={"discovery_url": discovery_url, "health_url": health_url},
+        )

@@ -15,6 +15,7 @@ CONF_WORKER_HOST: Final = "worker_host"
 CONF_SSH_PORT: Final = "ssh_port"
 CONF_WORKER_SSH_PORT: Final = "worker_ssh_port"
 CONF_USERNAME: Final = "username"
+CONF_WORKER_USERNAME: Final = "worker_username"
 CONF_VLLM_PORT: Final = "vllm_port"
 CONF_KEY_MODE: Final = "key_mode"
 CONF_PRIVATE_KEY: Final = "private_key"
@@ -30,6 +31,9 @@ CONF_MAGPIE_PORT: Final = "magpie_port"
 CONF_MAGPIE_CONTAINER: Final = "magpie_container"
 CONF_TTS_FLAVOUR: Final = "tts_flavour"
 CONF_ADDON_URL: Final = "addon_url"
+CONF_ADDON_TOKEN: Final = "addon_token"  # noqa: S105 - a config key, not a secret
+CONF_DIARIZER_NODE: Final = "diarizer_node"
+CONF_DIARIZER_CONTAINER: Final = "diarizer_container"
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 
@@ -37,6 +41,10 @@ ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 CONF_STATUS_INTERVAL: Final = "status_interval"
 CONF_UPDATE_INTERVAL: Final = "update_interval"
 CONF_SWAP_TIMEOUT: Final = "swap_timeout"
+CONF_WEBHOOKS_ENABLED: Final = "webhooks_enabled"
+CONF_WEBHOOK_DISCOVERY_ID: Final = "webhook_discovery_id"
+CONF_WEBHOOK_HEALTH_ID: Final = "webhook_health_id"
+CONF_REGENERATE_WEBHOOKS: Final = "regenerate_webhooks"  # a form field, never stored
 
 KEY_MODE_GENERATE: Final = "generate"
 KEY_MODE_PASTE: Final = "paste"
@@ -53,6 +61,7 @@ DEFAULT_PARAKEET_PORT: Final = 8000
 DEFAULT_MAGPIE_PORT: Final = 9000
 DEFAULT_PARAKEET_CONTAINER: Final = "parakeet"
 DEFAULT_MAGPIE_CONTAINER: Final = "magpie"
+DEFAULT_DIARIZER_CONTAINER: Final = "diarizer"
 DEFAULT_STATUS_INTERVAL: Final = 15  # seconds
 DEFAULT_UPDATE_INTERVAL: Final = 360  # minutes
 DEFAULT_SWAP_TIMEOUT: Final = 1800  # seconds
@@ -71,3 +80,6 @@ EVENT_HEALTH_REPORT: Final = f"{DOMAIN}_health_report"
 ISSUE_HOST_KEY_CHANGED: Final = "host_key_changed"
 ISSUE_CHECKOUT_MISSING: Final = "checkout_missing"
 ISSUE_RESTART_MODEL: Final = "restart_model"
+
+# Where to clone spark-vllm-docker from (a placeholder in the checkout_missing repair).
+SPARK_VLLM_DOCKER_URL: Final = "https://github.com/eugr/spark-vllm-docker.git"

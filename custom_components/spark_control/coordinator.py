@@ -23,6 +23,7 @@ from .api import (
     UpdateInfo,
 )
 from .const import (
+    CONF_ADDON_TOKEN,
     CONF_ADDON_URL,
     CONF_STATUS_INTERVAL,
     CONF_UPDATE_INTERVAL,
@@ -129,7 +130,13 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
             raise  # pragma: no cover - raise_for_spark_error always raises
         addon_url = self.config_entry.data.get(CONF_ADDON_URL)
         addon_ready = (
-            await probe_addon(async_get_clientsession(self.hass), addon_url) if addon_url else None
+            await probe_addon(
+                async_get_clientsession(self.hass),
+                addon_url,
+                self.config_entry.data.get(CONF_ADDON_TOKEN),
+            )
+            if addon_url
+            else None
         )
         return SparkData(status=status, addon_ready=addon_ready)
 

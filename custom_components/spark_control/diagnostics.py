@@ -9,6 +9,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import (
+    CONF_ADDON_TOKEN,
     CONF_ADDON_URL,
     CONF_HEAD_HOST,
     CONF_KNOWN_HOSTS,
@@ -17,7 +18,10 @@ from .const import (
     CONF_PASSPHRASE,
     CONF_PRIVATE_KEY,
     CONF_USERNAME,
+    CONF_WEBHOOK_DISCOVERY_ID,
+    CONF_WEBHOOK_HEALTH_ID,
     CONF_WORKER_HOST,
+    CONF_WORKER_USERNAME,
 )
 from .coordinator import SparkConfigEntry
 
@@ -31,6 +35,10 @@ TO_REDACT = {
     CONF_MAGPIE_HOST,
     CONF_USERNAME,
     CONF_ADDON_URL,
+    CONF_ADDON_TOKEN,
+    CONF_WORKER_USERNAME,
+    CONF_WEBHOOK_DISCOVERY_ID,
+    CONF_WEBHOOK_HEALTH_ID,
     "unique_id",
     "title",
 }

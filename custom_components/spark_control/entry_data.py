@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
 from .api import ClusterConfig, Credentials, HostConfig, ServiceConfig
 from .api.models import TtsFlavour
 from .const import (
+    CONF_ADDON_TOKEN,
     CONF_ADDON_URL,
+    CONF_DIARIZER_CONTAINER,
+    CONF_DIARIZER_NODE,
     CONF_HEAD_HOST,
     CONF_KNOWN_HOSTS,
     CONF_PASSPHRASE,
@@ -17,14 +23,25 @@ from .const import (
     CONF_TTS_FLAVOUR,
     CONF_USERNAME,
     CONF_VLLM_PORT,
+    CONF_WEBHOOK_DISCOVERY_ID,
     CONF_WORKER_HOST,
     CONF_WORKER_SSH_PORT,
+    CONF_WORKER_USERNAME,
+    DEFAULT_DIARIZER_CONTAINER,
     DEFAULT_SSH_PORT,
     DEFAULT_VLLM_PORT,
+    LOGGER,
     NODE_HEAD,
+    NODE_OTHER,
     NODE_WORKER,
     TTS_OPENAI,
 )
+from .webhook import new_webhook_options
+
+# 1.1: one SSH user for both Sparks, no diarizer container, no webhooks.
+# 1.2: a user per Spark, the diarizer's placement and container, the add-on token, webhook ids.
+ENTRY_VERSION = 1
+ENTRY_MINOR_VERSION = 2
 
 NIM_HEALTH_PATH = "/v1/health/ready"
 OPENAI_TTS_HEALTH_PATH = "/health"
@@ -36,7 +53,8 @@ def host_config(data: Mapping[str, Any], node: str) -> HostConfig:
     if node == NODE_HEAD:
         return HostConfig(data[CONF_HEAD_HOST], data[CONF_SSH_PORT], data[CONF_USERNAME])
     port = data.get(CONF_WORKER_SSH_PORT) or data[CONF_SSH_PORT]
-    return HostConfig(data[CONF_WORKER_HOST], port, data[CONF_USERNAME])
+    username = data.get(CONF_WORKER_USERNAME) or data[CONF_USERNAME]
+    return HostConfig(data[CONF_WORKER_HOST], port, username)
 
 
 def _service(
@@ -86,3 +104,29 @@ def credentials(data: Mapping[str, Any]) -> Credentials:
 def host_key_id(host: str, port: int = DEFAULT_SSH_PORT) -> str:
     """The `known_hosts` key the client expects ("host:port")."""
     return f"{host}:{port}"
+
+
+def migrate_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Entry data of version 1.1 in the 1.2 shape: every per-Spark and diarizer field explicit."""
+    migrated = dict(data)
+    migrated[CONF_WORKER_USERNAME] = data.get(CONF_WORKER_USERNAME) or data[CONF_USERNAME]
+    migrated[CONF_WORKER_SSH_PORT] = data.get(CONF_WORKER_SSH_PORT) or data[CONF_SSH_PORT]
+    migrated.setdefault(CONF_DIARIZER_NODE, NODE_OTHER)
+    migrated.setdefault(CONF_DIARIZER_CONTAINER, DEFAULT_DIARIZER_CONTAINER)
+    migrated.setdefault(CONF_ADDON_TOKEN, None)
+    return migrated
+
+
+async def async_migrate(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Bring an entry stored by an older version to today's shape; refuse a newer one."""
+    if entry.version > ENTRY_VERSION:
+        return False  # written by a newer spark_control: a downgrade cannot read it
+    if entry.version == ENTRY_VERSION and entry.minor_version < 2:
+        options = dict(entry.options)
+        if not options.get(CONF_WEBHOOK_DISCOVERY_ID):
+            options.update(new_webhook_options())
+        hass.config_entries.async_update_entry(
+            entry, data=migrate_data(entry.data), options=options, minor_version=2
+        )
+        LOGGER.debug("Migrated %s to version %s.%s", entry.title, ENTRY_VERSION, 2)
+    return True

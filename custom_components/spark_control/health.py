@@ -58,7 +58,7 @@ class HealthLog:
         """Store a report, count a failure, and put it on the bus (and so in the logbook)."""
         report = HealthReport(service, ok, source, error, ms, dt_util.utcnow())
         self.last = report
-        if not ok:
+        if not ok and service in self.failures:  # other names are recorded, not counted
             self.failures[service] += 1
         hass.bus.async_fire(EVENT_HEALTH_REPORT, report.as_event_data(self.entry_id))
         return report

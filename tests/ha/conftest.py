@@ -276,8 +276,12 @@ async def fake_addon(socket_enabled: None) -> Any:
 
     app = web.Application()
     app["healthy"] = True
+    app["token"] = None  # set: /health requires `Authorization: Bearer <token>`
 
     async def health(request: web.Request) -> web.Response:
+        token = request.app["token"]
+        if token and request.headers.get("Authorization") != f"Bearer {token}":
+            return web.json_response({"detail": "unauthorized"}, status=401)
         if request.app["healthy"]:
             return web.json_response({"status": "ok"})
         return web.json_response({"status": "loading"}, status=503)

@@ -24,4 +24,8 @@ async def test_diagnostics(
     text = repr(result)
     for secret in ("127.0.0.1", "KEY", "ssh-ed25519", "spark'", "0123456789abcdef"):
         assert secret not in text
+    for webhook_id in (
+        init_integration.options[key] for key in ("webhook_discovery_id", "webhook_health_id")
+    ):
+        assert webhook_id not in text  # a webhook id is the only key to its tokenless URL
     assert result == snapshot(exclude=props("created_at", "modified_at"))

@@ -112,7 +112,7 @@ class Scenario:
         await fill(dialog, "textbox", "Worker Spark host", address["worker_host"])
         await fill(dialog, "spinbutton", "SSH port", str(address["ssh_port"]))
         await fill(dialog, "spinbutton", "Worker SSH port", str(address["worker_ssh_port"]))
-        await fill(dialog, "textbox", "SSH user", address["username"])
+        await fill(dialog, "textbox", "SSH user on the head Spark", address["username"])
         await fill(dialog, "spinbutton", "vLLM port", str(address["vllm_port"]))
         await shot(page, self.out / "flow-1-addresses.png")
         await submit(dialog)
@@ -138,7 +138,7 @@ class Scenario:
         await fill(dialog, "spinbutton", "Parakeet port", str(pair.parakeet_port))
         await fill(dialog, "spinbutton", "Magpie port", str(pair.magpie_port))
         if self.stack.addon is not None:
-            await fill(dialog, "textbox", "Diarizer add-on URL", self.stack.addon.url)
+            await fill(dialog, "textbox", "Diarizer URL", self.stack.addon.url)
         await shot(page, self.out / "flow-4-services.png")
         await submit(dialog)
         await see(dialog, re.compile(r"(Created configuration|Success)", re.I))

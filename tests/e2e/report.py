@@ -25,6 +25,7 @@ STEPS = (
     "blueprint_notifies",
     "blueprint_swaps_back",
     "relay_cli_via_discovery",
+    "reconfigure_placement_ui",
     "stop_leaves_nothing",
 )
 

@@ -323,6 +323,35 @@ class Scenario:
         if "-->" not in text:
             raise AssertionError("relay_lib printed no SRT cues")
 
+    async def reconfigure_placement_ui(self, step: StepResult) -> None:
+        """Entry menu → Reconfigure → services: Parakeet moves to "another host" (watch-only)."""
+        page, pair = self.ui, running(self.stack.pair, "the simulated pair")
+        await self.goto("/config/integrations/integration/spark_control")
+        row = page.locator("ha-md-list-item").filter(has_text=re.compile(r"Spark cluster 127"))
+        await row.get_by_role("button", name=re.compile(r"^\s*menu\s*$", re.I)).first.click()
+        await page.get_by_text("Reconfigure", exact=True).filter(visible=True).first.click()
+        dialog = flow_dialog(page)
+        await see(dialog, "Reconfigure the Spark cluster")
+        await dialog.get_by_text("Where Parakeet, Magpie and the diarizer run").first.click()
+        await see(dialog, "Speech services and add-on")
+        await dialog.locator("ha-select").filter(has_text="Parakeet runs on").first.click()
+        await page.get_by_role("option", name="Another host").filter(visible=True).first.click()
+        await fill(dialog, "textbox", "Parakeet host", "127.0.0.1")
+        await shot(page, self.out / "reconfigure-services.png")
+        await submit(dialog)
+        await see(dialog, re.compile(r"Re-configuration was successful", re.I))
+        await dialog.get_by_role("button", name=re.compile("finish|close", re.I)).first.click()
+        await self.stack.wait_loaded()
+        client = running(self.stack.client, "HA")
+        diagnostics = await client.get(
+            f"/api/diagnostics/config_entry/{self.stack.entry_id}", self.stack.rest_token
+        )
+        data = diagnostics["data"]["entry"]["data"]
+        step.details["parakeet_node"] = data["parakeet_node"]
+        if data["parakeet_node"] != "other" or data["parakeet_port"] != pair.parakeet_port:
+            raise AssertionError(f"entry not reconfigured: {data}")
+        await self.wait_state(self.entity("parakeet_ready"), "on")
+
     async def stop_leaves_nothing(self, step: StepResult) -> None:
         """Stopping the stack leaves no process of it running."""
         await self.stack.stop()

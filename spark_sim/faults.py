@@ -28,6 +28,7 @@ FLAG_FAULTS = (
     "autodetect_failure",
     "port_in_use",
     "gpu_hang",
+    "magpie_cache_owner",
 )
 NUMBER_FAULTS = ("http_delay", "ssh_drop_after")
 NODE_FAULTS = ("unreachable",)

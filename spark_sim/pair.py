@@ -243,6 +243,10 @@ class SimPair:
             (self.config.magpie_node, self.config.magpie_container, MAGPIE_IMAGE, "magpie"),
         )
         for node, container, image, module in services:
+            # Magpie keeps its model cache on the host, as the real NIM's volume does.
+            cache = self.nodes[node].home / ".cache" / "nim"
+            cache.mkdir(parents=True, exist_ok=True)
+            volume = f"-v {shlex.quote(f'{cache}:/opt/nim/.cache')} " if module == "magpie" else ""
             state = self.nodes[node].home / ".sim" / "docker" / "images.json"
             images = json.loads(state.read_text())
             images[image] = {
@@ -253,7 +257,7 @@ class SimPair:
             state.write_text(json.dumps(images))
             command = (
                 f"docker create --name {shlex.quote(container)} --restart unless-stopped "
-                f"--gpus all --shm-size=8GB {shlex.quote(image)} {py} -m "
+                f"--gpus all --shm-size=8GB {volume}{shlex.quote(image)} {py} -m "
                 f"spark_sim.services.{module} >/dev/null"
             )
             if self.config.services_running:

@@ -25,6 +25,7 @@ from .const import (
     DOMAIN,
     ISSUE_CHECKOUT_MISSING,
     ISSUE_HOST_KEY_CHANGED,
+    ISSUE_MAGPIE_CACHE_OWNER,
     ISSUE_RESTART_MODEL,
     NODE_HEAD,
     NODE_WORKER,
@@ -42,6 +43,7 @@ from .entry_data import async_migrate, cluster_config, credentials
 from .health import HealthLog
 from .http import async_register_views
 from .jobs import SparkJobs
+from .repairs import async_watch_magpie
 from .services import async_setup_services
 from .store import HomeAssistantCatalogStorage
 from .webhook import async_setup_webhooks
@@ -93,6 +95,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> boo
     await updates.async_refresh()
     _async_check_checkout(hass, entry)
     async_setup_webhooks(hass, entry)
+    async_watch_magpie(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     _async_register_sparks(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -181,5 +184,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> bo
 async def async_remove_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
     """Forget the entry's catalog file and its repair issues."""
     await HomeAssistantCatalogStorage(hass, entry.entry_id).remove()
-    for issue in (ISSUE_CHECKOUT_MISSING, ISSUE_HOST_KEY_CHANGED, ISSUE_RESTART_MODEL):
+    for issue in (
+        ISSUE_CHECKOUT_MISSING,
+        ISSUE_HOST_KEY_CHANGED,
+        ISSUE_RESTART_MODEL,
+        ISSUE_MAGPIE_CACHE_OWNER,
+    ):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")

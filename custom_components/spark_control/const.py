@@ -80,6 +80,7 @@ EVENT_HEALTH_REPORT: Final = f"{DOMAIN}_health_report"
 ISSUE_HOST_KEY_CHANGED: Final = "host_key_changed"
 ISSUE_CHECKOUT_MISSING: Final = "checkout_missing"
 ISSUE_RESTART_MODEL: Final = "restart_model"
+ISSUE_MAGPIE_CACHE_OWNER: Final = "magpie_cache_owner"
 
 # Where to clone spark-vllm-docker from (a placeholder in the checkout_missing repair).
 SPARK_VLLM_DOCKER_URL: Final = "https://github.com/eugr/spark-vllm-docker.git"

@@ -72,8 +72,21 @@ class Magpie:
         return web.Response(body=synth(text, rate), content_type="audio/wav")
 
 
+# What the real NIM prints when its model-cache volume is not writable by its user (uid 1000).
+CACHE_DENIED = (
+    "Traceback (most recent call last):",
+    '  File "/opt/nim/start_server.py", line 84, in prepare_cache',
+    "    os.makedirs(cache_dir, exist_ok=True)",
+    "PermissionError: [Errno 13] Permission denied: '/opt/nim/.cache/ngc/hub'",
+)
+
+
 async def main() -> None:
     config = simenv.config()
+    if simenv.fault("magpie_cache_owner") is not None:
+        print("Starting Magpie TTS NIM (simulated)...", flush=True)
+        print("\n".join(CACHE_DENIED), flush=True)
+        sys.exit(1)
     service = Magpie(float(config.get("service_load_seconds", 0.5)))
     app = web.Application(middlewares=[fault_middleware])
     app.router.add_get("/v1/health/ready", service.ready)

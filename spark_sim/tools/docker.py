@@ -98,7 +98,7 @@ def inspect_data(dock: Docker, record: dict[str, Any]) -> dict[str, Any]:
             "Status": status,
             "Running": running,
             "Paused": False,
-            "Restarting": False,
+            "Restarting": record["status"] == "restarting",
             "OOMKilled": False,
             "Dead": False,
             "Pid": record["pid1"] if running else 0,
@@ -109,7 +109,11 @@ def inspect_data(dock: Docker, record: dict[str, Any]) -> dict[str, Any]:
         },
         "Image": record["image_id"],
         "Name": "/" + record["name"],
-        "RestartCount": 0,
+        "RestartCount": record.get("restart_count", 0),
+        "Mounts": [
+            {"Type": "bind", "Source": source, "Destination": destination, "RW": True}
+            for source, destination in record.get("mounts", [])
+        ],
         "HostConfig": {"AutoRemove": record["rm"], "RestartPolicy": {"Name": record["restart"]}},
         "Config": {
             "Image": record["image"],
@@ -136,6 +140,8 @@ def ps_row(dock: Docker, record: dict[str, Any]) -> dict[str, str]:
         status = f"Up {ago(record['started_at'])}"
     elif record["status"] == "created":
         status = "Created"
+    elif record["status"] == "restarting":
+        status = f"Restarting ({record['exit_code']}) {ago(record['finished_at'])} ago"
     else:
         status = f"Exited ({record['exit_code']}) {ago(record['finished_at'])} ago"
     command = " ".join(record["cmd"])
@@ -154,7 +160,14 @@ def ps_row(dock: Docker, record: dict[str, Any]) -> dict[str, str]:
 
 def parse_run(args: list[str]) -> tuple[dict[str, Any], list[str]]:
     """Split `docker run/create` flags from IMAGE [CMD...]."""
-    opts: dict[str, Any] = {"rm": False, "detach": False, "env": [], "name": None, "restart": "no"}
+    opts: dict[str, Any] = {
+        "rm": False,
+        "detach": False,
+        "env": [],
+        "name": None,
+        "restart": "no",
+        "mounts": [],
+    }
     i = 0
     while i < len(args):
         arg = args[i]
@@ -170,6 +183,9 @@ def parse_run(args: list[str]) -> tuple[dict[str, Any], list[str]]:
                 opts["env"].append(value)
             elif flag == "--restart":
                 opts["restart"] = value
+            elif flag in ("-v", "--volume"):
+                source, _, rest = value.partition(":")
+                opts["mounts"].append([source, rest.split(":")[0]])
             continue
         if flag in BOOL_FLAGS:
             opts["rm"] |= flag == "--rm"
@@ -204,6 +220,7 @@ def cmd_run(dock: Docker, args: list[str], *, start: bool = True) -> int:
             rm=opts["rm"],
             env=env_with(opts["env"]),
             restart=opts["restart"],
+            mounts=opts["mounts"],
         )
         if start:
             dock.start(record)

@@ -34,6 +34,8 @@ INIT = (
     "else break; fi; done ) & "
     'shift 2; exec "$@" >"$FIFO_PATH" 2>&1 3>&- </dev/null'
 )
+# Restart policies under which the daemon brings a container back after PID 1 ends on its own.
+RESTARTING = ("always", "unless-stopped", "on-failure")
 DROP_ENV = ("SSH_ORIGINAL_COMMAND", "PWD", "OLDPWD", "SHLVL", "_", "SSH_CONNECTION", "SSH_CLIENT")
 
 
@@ -169,10 +171,32 @@ class Docker:
         )
 
     def reap(self) -> None:
-        """Mark containers whose PID 1 died as exited; --rm ones vanish (`docker run --rm`)."""
+        """Mark containers whose PID 1 died as exited; --rm ones vanish (`docker run --rm`).
+
+        A container with a restart policy goes to "restarting" instead and is started again
+        once its back-off has passed (0.2 s, doubling per restart up to a minute, as dockerd).
+        """
         for record in self.all():
             if record["status"] == "running" and not self.running(record):
-                self.finish(record, 0)
+                if record.get("restart", "no").split(":")[0] in RESTARTING and not record["rm"]:
+                    self.crashed(record)
+                else:
+                    self.finish(record, 0)
+            elif record["status"] == "restarting" and time.time() >= record.get("restart_at", 0):
+                self.start(record)
+
+    def crashed(self, record: dict[str, Any]) -> None:
+        """PID 1 ended on its own under a restart policy: back off, then start again."""
+        self.kill_groups(record, signal.SIGKILL)
+        count = int(record.get("restart_count", 0)) + 1
+        record.update(
+            status="restarting",
+            exit_code=1,
+            restart_count=count,
+            finished_at=rfc3339(time.time()),
+            restart_at=time.time() + min(0.1 * 2**count, 60.0),
+        )
+        self.save(record)
 
     def finish(self, record: dict[str, Any], exit_code: int) -> None:
         """PID 1 is gone: kill what is left, record the exit, honour --rm."""
@@ -220,6 +244,7 @@ class Docker:
         rm: bool,
         env: dict[str, str],
         restart: str = "no",
+        mounts: list[list[str]] | None = None,
     ) -> dict[str, Any]:
         image_record = self.image(image)
         if image_record is None:
@@ -257,6 +282,8 @@ class Docker:
             "env": clean_env,
             "rm": rm,
             "restart": restart,
+            "mounts": mounts or [],
+            "restart_count": 0,
             "created": rfc3339(time.time()),
             "status": "created",
             "started_at": ZERO_TIME,
@@ -302,6 +329,8 @@ class Docker:
         """SIGTERM every process, SIGKILL after the grace period; --rm containers vanish."""
         if not self.running(record):
             self.kill_groups(record, signal.SIGKILL)
+            if record["status"] == "restarting":  # stopping ends the restart loop
+                self.finish(record, record["exit_code"])
             return
         self.kill_groups(record, signal.SIGTERM)
         deadline = time.monotonic() + timeout

@@ -41,6 +41,7 @@ from .exceptions import (
 )
 from .keys import generate_key_pair, load_private_key
 from .models import (
+    CacheOwnershipProblem,
     CatalogModel,
     CheckoutInfo,
     ClusterConfig,
@@ -66,6 +67,7 @@ from .models import (
 )
 
 __all__ = [
+    "CacheOwnershipProblem",
     "Catalog",
     "CatalogModel",
     "CatalogStorage",

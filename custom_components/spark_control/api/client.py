@@ -14,6 +14,7 @@ from .connection import HostConnection, fetch_host_key
 from .context import Context
 from .exceptions import InvalidInputError, SparkError
 from .models import (
+    CacheOwnershipProblem,
     CatalogModel,
     ClusterConfig,
     ClusterStatus,
@@ -247,6 +248,10 @@ class SparkCluster:
     async def service_action(self, key: ServiceKey, action: ServiceAction) -> ServiceStatus:
         """docker start/stop/restart a speech container, then its refreshed state."""
         return await services.action(self._ctx, key, action)
+
+    async def diagnose_crash(self, key: ServiceKey) -> CacheOwnershipProblem | None:
+        """The known cache-ownership crash of a restarting speech container, if that is it."""
+        return await services.diagnose_crash(self._ctx, key)
 
     @property
     def catalog(self) -> Catalog:

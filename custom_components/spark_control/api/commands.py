@@ -221,6 +221,18 @@ def service_action(container: str, action: ServiceAction) -> str:
     return join(["docker", action, validation.container(container)])
 
 
+CRASH_SEPARATOR = "--- spark-control: container log ---"
+
+
+def crash_facts(container: str) -> str:
+    """A container's `docker inspect` JSON, a separator line, then its last 80 log lines."""
+    name = validation.container(container)
+    return (
+        f"{join(['docker', 'inspect', name])} 2>/dev/null; echo {shlex.quote(CRASH_SEPARATOR)}; "
+        f"{join(['docker', 'logs', '--tail', '80', name])} 2>&1"
+    )
+
+
 def checkout_probe(checkout_dir: str) -> str:
     """Commit of the checkout, then which launcher features its script text contains."""
     path = validation.relative_path(checkout_dir)

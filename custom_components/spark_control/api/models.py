@@ -122,6 +122,22 @@ class ServiceStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class CacheOwnershipProblem:
+    """A speech container keeps dying because its cache volume is not writable by its user.
+
+    `host_path` is the volume's directory on the Spark (None when docker lists no matching
+    mount); `denied_path` the path inside the container the service could not write.
+    """
+
+    service: ServiceKey
+    node: NodeName
+    host: str
+    container: str
+    host_path: str | None
+    denied_path: str
+
+
+@dataclass(frozen=True, slots=True)
 class CheckoutInfo:
     """The spark-vllm-docker checkout on the head: commit and detected dialect."""
 
@@ -229,6 +245,7 @@ class CatalogModel:
 
 
 __all__ = [
+    "CacheOwnershipProblem",
     "CatalogModel",
     "CheckoutInfo",
     "ClusterConfig",

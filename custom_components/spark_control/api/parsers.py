@@ -5,6 +5,7 @@ Unknown or missing values become None, never 0.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -233,3 +234,32 @@ def is_ready_line(line: str) -> bool:
 def split_lines(chunk: str) -> list[str]:
     """Split streamed output on newlines and tqdm's carriage returns."""
     return [part for part in re.split(r"[\r\n]+", chunk) if part.strip()]
+
+
+_DENIED = re.compile(r"Permission denied: '?(/[^'\s]+)")
+
+
+def parse_cache_denial(output: str, separator: str) -> tuple[str, str | None] | None:
+    """(denied path in the container, host directory of the volume holding it) from
+    `crash_facts` output, or None when the log shows no permission error."""
+    inspected, _, log = output.partition(separator)
+    denied = [match.group(1) for match in _DENIED.finditer(log)]
+    if not denied:
+        return None
+    path = denied[-1]
+    try:
+        data = json.loads(inspected or "[]")
+    except ValueError:
+        data = []
+    mounts = data[0].get("Mounts", []) if data and isinstance(data[0], dict) else []
+    best: tuple[int, str] | None = None
+    for mount in mounts if isinstance(mounts, list) else []:
+        destination = str(mount.get("Destination", "")).rstrip("/")
+        source = mount.get("Source")
+        if not destination or not isinstance(source, str):
+            continue
+        if (path == destination or path.startswith(destination + "/")) and (
+            best is None or len(destination) > best[0]
+        ):
+            best = (len(destination), source)
+    return path, best[1] if best else None

@@ -81,6 +81,7 @@ ISSUE_HOST_KEY_CHANGED: Final = "host_key_changed"
 ISSUE_CHECKOUT_MISSING: Final = "checkout_missing"
 ISSUE_RESTART_MODEL: Final = "restart_model"
 ISSUE_MAGPIE_CACHE_OWNER: Final = "magpie_cache_owner"
+ISSUE_ADD_TO_CATALOG: Final = "add_to_catalog"
 
 # Where to clone spark-vllm-docker from (a placeholder in the checkout_missing repair).
 SPARK_VLLM_DOCKER_URL: Final = "https://github.com/eugr/spark-vllm-docker.git"

@@ -1,4 +1,8 @@
-"""Repair issues the user can act on: Magpie's cache-ownership crash loop.
+"""Repair issues the user can act on: "Add to catalog" after a download, Magpie's crash loop.
+
+A finished download of a model that is not in the catalog raises a fixable issue whose fix flow
+is the seed's "Add to catalog" dialog, pre-filled (name, repo, mode, default settings); its id
+is stable per model, so an issue the user dismissed stays dismissed for that model.
 
 Magpie's NIM runs as uid 1000; when its model-cache volume on the Spark belongs to someone else
 the container exits at once and docker keeps restarting it (the seed's known issue). After a
@@ -8,14 +12,32 @@ permission error raises an issue that says which `chown` to run on which Spark.
 
 from __future__ import annotations
 
+import hashlib
 import shlex
+from typing import Any, cast
 
+import voluptuous as vol
+from homeassistant import data_entry_flow
+from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+)
 
-from .api import CacheOwnershipProblem, SparkError
-from .const import DOMAIN, ISSUE_MAGPIE_CACHE_OWNER, LOGGER
+from .api import CacheOwnershipProblem, InvalidInputError, LaunchMode, ModelSettings, SparkError
+from .const import DOMAIN, ISSUE_ADD_TO_CATALOG, ISSUE_MAGPIE_CACHE_OWNER, LOGGER
 from .coordinator import SparkConfigEntry
+
+PREFIX_DEFAULT = "default"
+PREFIX_CHOICES = {PREFIX_DEFAULT: None, "on": True, "off": False}
 
 NIM_UID = 1000
 CRASH_STATES = frozenset({"restarting"})
@@ -95,3 +117,129 @@ def async_watch_magpie(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
             ir.async_delete_issue(hass, DOMAIN, issue_id(entry))
 
     entry.async_on_unload(coordinator.async_add_listener(after_poll))
+
+
+# --- "Add to catalog" ------------------------------------------------------------------------
+
+
+def catalog_issue_id(entry_id: str, repo_id: str) -> str:
+    """One id per entry and model (repo ids may hold characters issue ids should not)."""
+    digest = hashlib.sha256(repo_id.encode()).hexdigest()[:16]
+    return f"{ISSUE_ADD_TO_CATALOG}_{entry_id}_{digest}"
+
+
+@callback
+def async_offer_catalog_entry(
+    hass: HomeAssistant, entry: SparkConfigEntry, repo_id: str, mode: LaunchMode
+) -> None:
+    """A download finished and the model is not in the catalog: offer to add it.
+
+    Re-offering keeps an issue the user dismissed dismissed (same id, never deleted here).
+    """
+    if entry.runtime_data.client.catalog.get(repo_id) is not None:
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        catalog_issue_id(entry.entry_id, repo_id),
+        is_fixable=True,
+        is_persistent=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_ADD_TO_CATALOG,
+        translation_placeholders={"repo_id": repo_id},
+        data={"entry_id": entry.entry_id, "repo_id": repo_id, "mode": mode},
+    )
+
+
+def _catalog_schema(repo_id: str, mode: str) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required("name", default=repo_id.rsplit("/", 1)[-1]): TextSelector(),
+            vol.Required("target", default=mode): SelectSelector(
+                SelectSelectorConfig(options=["solo", "cluster"], translation_key="target")
+            ),
+            vol.Optional("max_model_len"): vol.All(
+                NumberSelector(
+                    NumberSelectorConfig(min=256, max=1_048_576, mode=NumberSelectorMode.BOX)
+                ),
+                vol.Coerce(int),
+            ),
+            vol.Optional("gpu_memory_utilization"): NumberSelector(
+                NumberSelectorConfig(min=0.05, max=0.99, step=0.01, mode=NumberSelectorMode.BOX)
+            ),
+            vol.Required("fastsafetensors", default=False): BooleanSelector(),
+            vol.Required("prefix_caching", default=PREFIX_DEFAULT): SelectSelector(
+                SelectSelectorConfig(options=list(PREFIX_CHOICES), translation_key="prefix_caching")
+            ),
+            vol.Required("fp8_kv_cache", default=False): BooleanSelector(),
+        }
+    )
+
+
+class AddToCatalogFlow(RepairsFlow):
+    """The seed's "Add to catalog" dialog: pre-filled, submitting adds the model."""
+
+    def __init__(self, entry_id: str, repo_id: str, mode: str) -> None:
+        """Remember which entry and model the issue is about."""
+        self._entry_id = entry_id
+        self._repo_id = repo_id
+        self._mode = mode if mode in ("solo", "cluster") else "solo"
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Straight to the form."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Name, mode and settings; submitting adds the model to the entry's catalog."""
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
+        runtime = cast(SparkConfigEntry, entry).runtime_data
+        catalog = runtime.client.catalog
+        if catalog.get(self._repo_id) is not None:
+            return self.async_abort(reason="already_in_catalog")
+        errors: dict[str, str] = {}
+        placeholders = {"repo_id": self._repo_id, "error": ""}
+        if user_input is not None:
+            settings = ModelSettings(
+                max_model_len=user_input.get("max_model_len"),
+                gpu_memory_utilization=user_input.get("gpu_memory_utilization"),
+                fastsafetensors=user_input["fastsafetensors"],
+                prefix_caching=PREFIX_CHOICES[user_input["prefix_caching"]],
+                fp8_kv_cache=user_input["fp8_kv_cache"],
+            )
+            try:
+                await catalog.add(
+                    self._repo_id,
+                    name=user_input["name"],
+                    mode=cast(LaunchMode, user_input["target"]),
+                    settings=settings,
+                )
+            except InvalidInputError as err:
+                errors["base"] = "invalid_model"
+                placeholders["error"] = str(err)
+            else:
+                runtime.status.async_update_listeners()
+                return self.async_create_entry(data={})
+        schema = _catalog_schema(self._repo_id, self._mode)
+        if user_input is not None:
+            schema = self.add_suggested_values_to_schema(schema, user_input)
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    """The fix flow of one of our fixable issues."""
+    if issue_id.startswith(ISSUE_ADD_TO_CATALOG) and data is not None:
+        return AddToCatalogFlow(str(data["entry_id"]), str(data["repo_id"]), str(data["mode"]))
+    return ConfirmRepairFlow()

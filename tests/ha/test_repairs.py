@@ -7,10 +7,15 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 
 from custom_components.spark_control.api import CacheOwnershipProblem
 from custom_components.spark_control.const import DOMAIN
-from custom_components.spark_control.repairs import chown_command
+from custom_components.spark_control.repairs import (
+    async_offer_catalog_entry,
+    catalog_issue_id,
+    chown_command,
+)
 
 
 async def _poll_until(hass: HomeAssistant, entry: Any, check: Any, timeout: float) -> None:
@@ -67,3 +72,110 @@ def test_chown_command_quotes_the_path() -> None:
     assert chown_command(problem) == "sudo chown -R 1000:1000 '/srv/nim cache/$(x)'"
     unmounted = CacheOwnershipProblem("magpie", "worker", "h", "magpie", None, "/opt/nim/.cache")
     assert chown_command(unmounted) == "sudo chown -R 1000:1000 /opt/nim/.cache"
+
+
+# --- "Add to catalog" after a download ----------------------------------------------------------
+
+NEW_REPO = "acme-labs/Tiny-Chat-7B-FP8"
+
+
+async def _start_fix(client: Any, issue_id: str) -> dict[str, Any]:
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    assert response.status == 200, await response.text()
+    result: dict[str, Any] = await response.json()
+    return result
+
+
+async def _fix_step(client: Any, flow_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(f"/api/repairs/issues/fix/{flow_id}", json=data)
+    assert response.status == 200, await response.text()
+    result: dict[str, Any] = await response.json()
+    return result
+
+
+async def test_add_to_catalog_fix_flow(
+    hass: HomeAssistant, init_integration: Any, hass_client: Any
+) -> None:
+    """The offer is pre-filled; a bad value is named on the form; submitting adds the model."""
+    assert await async_setup_component(hass, "repairs", {})
+    entry = init_integration
+    catalog = entry.runtime_data.client.catalog
+    async_offer_catalog_entry(hass, entry, NEW_REPO, "cluster")
+    issue_id = catalog_issue_id(entry.entry_id, NEW_REPO)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None and issue.is_fixable
+    assert issue.translation_placeholders == {"repo_id": NEW_REPO}
+
+    client = await hass_client()
+    result = await _start_fix(client, issue_id)
+    assert result["step_id"] == "confirm"
+    defaults = {field["name"]: field.get("default") for field in result["data_schema"]}
+    assert defaults["name"] == "Tiny-Chat-7B-FP8"
+    assert defaults["target"] == "cluster"
+    assert defaults["fastsafetensors"] is False
+    assert defaults["prefix_caching"] == "default"
+    assert result["description_placeholders"]["repo_id"] == NEW_REPO
+
+    form = {
+        "name": "Tiny Chat 7B",
+        "target": "cluster",
+        "fastsafetensors": True,
+        "prefix_caching": "off",
+        "fp8_kv_cache": False,
+        "max_model_len": 32768,
+    }
+    result = await _fix_step(client, result["flow_id"], {**form, "name": "bad\nname"})
+    assert result["type"] == "form"
+    assert result["errors"] == {"base": "invalid_model"}
+    assert catalog.get(NEW_REPO) is None
+
+    result = await _fix_step(client, result["flow_id"], form)
+    assert result["type"] == "create_entry"
+    model = catalog.get(NEW_REPO)
+    assert model is not None
+    assert (model.name, model.mode) == ("Tiny Chat 7B", "cluster")
+    assert model.settings.fastsafetensors is True
+    assert model.settings.prefix_caching is False
+    assert model.settings.max_model_len == 32768
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    # Already in the catalog: no new offer.
+    async_offer_catalog_entry(hass, entry, NEW_REPO, "solo")
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_dismissed_offer_stays_dismissed(hass: HomeAssistant, init_integration: Any) -> None:
+    """Ignoring the offer for a model keeps it ignored when the model is downloaded again."""
+    entry = init_integration
+    registry = ir.async_get(hass)
+    async_offer_catalog_entry(hass, entry, NEW_REPO, "solo")
+    issue_id = catalog_issue_id(entry.entry_id, NEW_REPO)
+    ir.async_ignore_issue(hass, DOMAIN, issue_id, True)
+    async_offer_catalog_entry(hass, entry, NEW_REPO, "solo")
+    issue = registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None and issue.dismissed_version is not None
+    # Another model gets its own offer.
+    async_offer_catalog_entry(hass, entry, "org/other-model", "solo")
+    other = registry.async_get_issue(DOMAIN, catalog_issue_id(entry.entry_id, "org/other-model"))
+    assert other is not None and other.dismissed_version is None
+
+
+async def test_fix_flow_aborts_when_not_loaded_or_already_added(
+    hass: HomeAssistant, init_integration: Any, hass_client: Any
+) -> None:
+    """An unloaded entry or a model added meanwhile ends the flow with a reason."""
+    assert await async_setup_component(hass, "repairs", {})
+    entry = init_integration
+    client = await hass_client()
+    async_offer_catalog_entry(hass, entry, NEW_REPO, "solo")
+    issue_id = catalog_issue_id(entry.entry_id, NEW_REPO)
+    await entry.runtime_data.client.catalog.add(NEW_REPO)
+    result = await _start_fix(client, issue_id)
+    assert (result["type"], result["reason"]) == ("abort", "already_in_catalog")
+
+    async_offer_catalog_entry(hass, entry, "org/late-model", "solo")
+    late_id = catalog_issue_id(entry.entry_id, "org/late-model")
+    await hass.config_entries.async_unload(entry.entry_id)
+    result = await _start_fix(client, late_id)
+    assert (result["type"], result["reason"]) == ("abort", "not_loaded")

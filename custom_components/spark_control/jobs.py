@@ -28,6 +28,7 @@ from .const import (
     ISSUE_RESTART_MODEL,
     LOGGER,
 )
+from .repairs import async_offer_catalog_entry
 
 if TYPE_CHECKING:
     from .coordinator import SparkConfigEntry, SparkStatusCoordinator
@@ -160,12 +161,11 @@ class SparkJobs:
                 repo_id, target, revision, self._on_download_progress
             )
             self._on_download_progress(result)
-            if (
-                add_to_catalog
-                and result.state == DownloadState.COMPLETED
-                and self.client.catalog.get(repo_id) is None
-            ):
-                await self.client.catalog.add(repo_id, name=name, mode=target)
+            if result.state == DownloadState.COMPLETED and self.client.catalog.get(repo_id) is None:
+                if add_to_catalog:
+                    await self.client.catalog.add(repo_id, name=name, mode=target)
+                else:  # the seed's "Add to catalog" dialog, as a fixable repair issue
+                    async_offer_catalog_entry(self.hass, self.entry, repo_id, target)
         except SparkError as err:
             LOGGER.error("Download of %s failed: %s", repo_id, err)
             progress = self.client.download_progress

@@ -179,3 +179,37 @@ async def test_fix_flow_aborts_when_not_loaded_or_already_added(
     await hass.config_entries.async_unload(entry.entry_id)
     result = await _start_fix(client, late_id)
     assert (result["type"], result["reason"]) == ("abort", "not_loaded")
+
+
+async def test_simulated_download_offers_the_catalog_entry(
+    hass: HomeAssistant, sim_integration: Any
+) -> None:
+    """A real download (simulated Spark, real SSH) of an uncatalogued model raises the offer;
+    with add_to_catalog it is added directly and no offer appears."""
+    entry = sim_integration
+    registry = ir.async_get(hass)
+    for repo, add in ((NEW_REPO, False), ("acme-labs/Direct-Add-3B", True)):
+        await hass.services.async_call(
+            DOMAIN,
+            "download_model",
+            {
+                "config_entry_id": entry.entry_id,
+                "repo_id": repo,
+                "target": "solo",
+                "add_to_catalog": add,
+            },
+            blocking=True,
+        )
+        async with asyncio.timeout(120):
+            while entry.runtime_data.jobs.download_running:
+                await asyncio.sleep(0.2)
+        await hass.async_block_till_done()
+        issue = registry.async_get_issue(DOMAIN, catalog_issue_id(entry.entry_id, repo))
+        in_catalog = entry.runtime_data.client.catalog.get(repo) is not None
+        assert (issue is not None, in_catalog) == ((False, True) if add else (True, False))
+    issue = registry.async_get_issue(DOMAIN, catalog_issue_id(entry.entry_id, NEW_REPO))
+    assert issue is not None and issue.data == {
+        "entry_id": entry.entry_id,
+        "repo_id": NEW_REPO,
+        "mode": "solo",
+    }

@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.spark_control.api import InvalidInputError, ModelSettings
 from custom_components.spark_control.api import commands as c
+from custom_components.spark_control.api.download import parse_blob_sizes
 
 from .hostile import HOSTILE, MARKER
 
@@ -153,26 +154,22 @@ def test_in_checkout_and_cache_commands(tmp_path: Path) -> None:
     assert "models--org--done 1 0" in listing
     assert "models--org--partial 1 1" in listing
     assert "models--org--nosnap 0 0" in listing
-    assert _bash(c.blob_bytes("org/done"), tmp_path).stdout.strip() == "5"
-    assert _bash(c.blob_bytes("org/missing"), tmp_path).stdout.strip() in ("", "0")
+    assert _bash(c.blob_sizes("org/done"), tmp_path).stdout.strip() == "5 x"
+    assert _bash(c.blob_sizes("org/missing"), tmp_path).stdout.strip() == ""
     assert _bash(c.list_cache(), tmp_path / "nothing").returncode == 0
 
 
-def test_tracked_download_and_cancel(tmp_path: Path) -> None:
-    (tmp_path / "co").mkdir()
-    proc = subprocess.Popen(
-        ["bash", "-c", c.tracked_download("co", ["sleep", "30"])],
-        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    pid_file = tmp_path / c.DOWNLOAD_PID
-    for _ in range(200):
-        if pid_file.exists() and pid_file.read_text().strip():
-            break
-        subprocess.run(["sleep", "0.02"], check=True)
-    assert _bash(c.cancel_download(), tmp_path).returncode == 0
-    assert proc.wait(timeout=10) != 0
-    assert not pid_file.exists()
-    assert _bash(c.cancel_download(), tmp_path).returncode == 0
+def test_blob_sizes_are_exact_beyond_2_31(tmp_path: Path) -> None:
+    """Sparse 3 GB + 40 GB blobs and a partial one: the sum is exact (no awk involved)."""
+    blobs = tmp_path / ".cache/huggingface/hub/models--org--big/blobs"
+    blobs.mkdir(parents=True)
+    sizes = {"a": 3 * 2**30, "b": 43_563_500_001, "c.incomplete": 2**31 + 7}
+    for name, size in sizes.items():
+        with (blobs / name).open("wb") as handle:
+            handle.truncate(size)
+    complete, partial = parse_blob_sizes(_bash(c.blob_sizes("org/big"), tmp_path).stdout)
+    assert complete == 3 * 2**30 + 43_563_500_001
+    assert partial == 2**31 + 7
 
 
 def test_simple_builders() -> None:

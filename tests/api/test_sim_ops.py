@@ -28,44 +28,13 @@ async def _pair(factory: Any, **kwargs: Any) -> Any:
     return await factory(PairConfig(**kwargs))
 
 
-@pytest.mark.parametrize("target", ["solo", "cluster"])
-async def test_download_with_progress(
-    sim_pair_factory: Any, cluster_factory: ClusterFactory, target: str
-) -> None:
-    pair = await _pair(sim_pair_factory, download_seconds=2.0)
-    cluster = await cluster_factory(pair)
-    assert NEW_MODEL not in await cluster.list_downloaded()
-    seen: list[DownloadProgress] = []
-    result = await cluster.download_model(NEW_MODEL, target, on_progress=seen.append)  # type: ignore[arg-type]
-    assert result.state is DownloadState.COMPLETED
-    assert result.bytes_done and result.bytes_done == result.bytes_total
-    running = [p for p in seen if p.state is DownloadState.RUNNING and p.bytes_done]
-    assert running, "no progress reported while running"
-    assert any(p.rate_bps for p in running)
-    assert any(p.bytes_total for p in running)
-    assert any(p.percent is not None and 0 < p.percent < 100 for p in running)
-    assert NEW_MODEL in await cluster.list_downloaded()
-    if target == "cluster":
-        worker = await cluster._download.list_downloaded("worker")
-        assert NEW_MODEL in worker
-    assert cluster.download_progress == result
-    assert not cluster.download_running
-
-
 async def test_already_downloaded(sim_pair: Any, cluster: SparkCluster) -> None:
     assert PRESENT in await cluster.list_downloaded()
     result = await cluster.download_model(PRESENT, "solo")
     assert result.state is DownloadState.COMPLETED
-
-
-async def test_download_with_revision(
-    sim_pair_factory: Any, cluster_factory: ClusterFactory
-) -> None:
-    pair = await _pair(sim_pair_factory, download_seconds=0.5)
-    cluster = await cluster_factory(pair)
-    result = await cluster.download_model(NEW_MODEL, "solo", revision="main")
-    assert result.state is DownloadState.COMPLETED
-    assert NEW_MODEL in await cluster.list_downloaded()
+    assert result.percent == 100.0
+    assert result.bytes_done == result.bytes_total
+    assert result.bytes_done is not None and result.bytes_done > 2**31
 
 
 async def test_gated_download(sim_pair: Any, cluster: SparkCluster) -> None:
@@ -106,7 +75,7 @@ async def _running(seen: list[DownloadProgress]) -> None:
 async def test_download_resumes_after_the_connection_drops(
     sim_pair_factory: Any, cluster_factory: ClusterFactory
 ) -> None:
-    """A dropped SSH connection mid-download: reconnect, run it again, hf resumes the blobs."""
+    """A dropped SSH connection mid-download: the job runs on; the client reconnects."""
     pair = await _pair(sim_pair_factory, download_seconds=4.0)
     cluster = await cluster_factory(pair)
     seen: list[DownloadProgress] = []
@@ -128,11 +97,12 @@ async def test_download_fails_clearly_when_the_host_stays_away(
 ) -> None:
     pair = await _pair(sim_pair_factory, download_seconds=30.0)
     cluster = await cluster_factory(pair, connect_timeout=1)
+    cluster._download.lost_after = 3.0
     seen: list[DownloadProgress] = []
     task = asyncio.create_task(cluster.download_model(NEW_MODEL, "solo", on_progress=seen.append))
     await _running(seen)
     await pair.head.set_reachable(False)
-    with pytest.raises(DownloadError, match="connection"):
+    with pytest.raises(DownloadError, match=r"lost contact .* picked up again"):
         await asyncio.wait_for(task, 60)
     assert cluster.download_progress is not None
     assert cluster.download_progress.state is DownloadState.FAILED

@@ -176,7 +176,7 @@ async def test_stall_warning_and_timeout(
     cluster = await cluster_factory(pair, stall_warning_after=0.2)
     seen: list[SwapProgress] = []
     with pytest.raises(ModelLoadError) as err:
-        await cluster.swap_model(QWEN36, seen.append, timeout=3)
+        await cluster.swap_model(QWEN36, seen.append, timeout=8)
     assert err.value.reason is LoadFailure.TIMEOUT
     assert any(p.stalled for p in seen)
     assert cluster.swap_progress.failure is LoadFailure.TIMEOUT

@@ -7,7 +7,9 @@ Public surface (stable; new names are only ever added):
   `test_connection()`, `status()`, `swap_model(model, on_progress, *, mode, timeout)` with
   `swap_progress` / `swap_log` / `swap_running`, `download_model(repo_id, target, revision,
   on_progress)` / `cancel_download()` / `download_progress` / `list_downloaded()`,
-  `check_update()` / `apply_update(on_log)`, `service_action(key, action)`, `catalog`,
+  `check_update()` / `apply_update(on_log)`; re-attach after a restart: `reattach_swap()`,
+  `reattach_download()`, `reattach_update()`, `running_jobs()` (`JobInfo`/`JobState`),
+  `service_action(key, action)`, `catalog`,
   `vllm_base_url`, `service_base_url(key)`, `close()`.
 - Configuration: `ClusterConfig`, `HostConfig`, `ServiceConfig`, `Credentials`.
 - Snapshots: `ClusterStatus`, `NodeStatus`, `GpuStats`, `MemoryStats`, `VllmStatus`,
@@ -39,6 +41,7 @@ from .exceptions import (
     SwapInProgressError,
     UpdateError,
 )
+from .jobs import JobInfo, JobState
 from .keys import generate_key_pair, load_private_key
 from .models import (
     CacheOwnershipProblem,
@@ -84,6 +87,8 @@ __all__ = [
     "HostKeyChangedError",
     "HostKeyUnknownError",
     "InvalidInputError",
+    "JobInfo",
+    "JobState",
     "KeyPair",
     "LaunchMode",
     "LoadFailure",

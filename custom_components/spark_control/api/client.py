@@ -13,6 +13,7 @@ from .catalog import Catalog
 from .connection import HostConnection, fetch_host_key
 from .context import Context
 from .exceptions import InvalidInputError, SparkError
+from .jobs import JobInfo, NodeJobs
 from .models import (
     CacheOwnershipProblem,
     CatalogModel,
@@ -111,6 +112,7 @@ class SparkCluster:
         self._status = StatusCollector(self._ctx)
         self._swap = SwapRunner(self._ctx, stall_after=stall_warning_after)
         self._download = download.DownloadRunner(self._ctx)
+        self._update = update.UpdateRunner(self._ctx)
 
     async def _client_key(self) -> asyncssh.SSHKey:
         async with self._key_lock:
@@ -188,6 +190,19 @@ class SparkCluster:
             raise InvalidInputError("mode", chosen, "cluster mode needs a worker Spark")
         return await self._swap.run(target, chosen, on_progress, timeout)
 
+    async def reattach_swap(
+        self,
+        on_progress: SwapCallback | None = None,
+        *,
+        timeout: float = 1800,  # noqa: ASYNC109 - the follow's overall limit
+    ) -> SwapProgress | None:
+        """Follow a launch left running on the head (e.g. across a restart) to its end.
+
+        None when no launch is open; else READY progress, or FAILED progress and then the
+        same errors as swap_model.
+        """
+        return await self._swap.reattach(on_progress, timeout)
+
     @property
     def swap_progress(self) -> SwapProgress:
         """The latest swap progress (IDLE before the first swap)."""
@@ -219,9 +234,25 @@ class SparkCluster:
             target = "solo"
         return await self._download.run(repo_id, target, revision, on_progress)
 
+    async def reattach_download(
+        self, on_progress: DownloadCallback | None = None
+    ) -> DownloadProgress | None:
+        """Follow a download found on the Sparks (running, or ended unreported) to its end.
+
+        None when there is none; otherwise as download_model.
+        """
+        return await self._download.reattach(on_progress)
+
     async def cancel_download(self) -> None:
-        """Stop the running download, if any."""
+        """Stop the running download, also one started before a restart."""
         await self._download.cancel()
+
+    async def running_jobs(self) -> list[JobInfo]:
+        """Detached jobs (downloads, update builds) on every node, running or unreported."""
+        found: list[JobInfo] = []
+        for name, conn in self._ctx.nodes.items():
+            found += await NodeJobs(name, conn, self._ctx.command_timeout).list_jobs()
+        return found
 
     @property
     def download_progress(self) -> DownloadProgress | None:
@@ -242,8 +273,20 @@ class SparkCluster:
         return await update.check(self._ctx)
 
     async def apply_update(self, on_log: LogCallback | None = None) -> UpdateInfo:
-        """`git pull && ./build-and-copy.sh -c`, streaming the log; UpdateError on failure."""
-        return await update.apply(self._ctx, on_log)
+        """`git pull && ./build-and-copy.sh -c` detached on the head, its log streamed.
+
+        UpdateError (dirty_tree, git_failed, build_failed) with the cause on failure.
+        """
+        return await self._update.apply(on_log)
+
+    async def reattach_update(self, on_log: LogCallback | None = None) -> UpdateInfo | None:
+        """Follow an update job found on the head to its end; None when there is none."""
+        return await self._update.reattach(on_log)
+
+    @property
+    def update_running(self) -> bool:
+        """Whether this client follows an update job."""
+        return self._update.running
 
     async def service_action(self, key: ServiceKey, action: ServiceAction) -> ServiceStatus:
         """docker start/stop/restart a speech container, then its refreshed state."""

@@ -17,7 +17,7 @@ from .models import LaunchMode, ModelSettings, ServiceAction
 VLLM_CONTAINER = "vllm_node"
 STATE_DIR = ".spark-control"
 LAUNCH_LOG = f"{STATE_DIR}/launch.log"
-DOWNLOAD_PID = f"{STATE_DIR}/download.pid"
+SWAP_STATE = f"{STATE_DIR}/swap.state"
 LAUNCHER_EXIT_MARK = "spark-control: launcher exited with status"
 FEATURE_PATTERNS: dict[str, str] = {
     "solo": "--solo",
@@ -107,6 +107,31 @@ def detached_launch(checkout_dir: str, argv: Sequence[str]) -> str:
         f"{{ nohup setsid bash -c {shlex.quote(inner)} spark-control {join(argv)} "
         f'</dev/null >"$HOME"/{LAUNCH_LOG} 2>&1 & }}'
     )
+
+
+def swap_record(repo_id: str, mode: LaunchMode, *, daemon: bool, since: int) -> str:
+    """Write the launch's record on the head (read back by a client re-attaching to it)."""
+    validation.repo_id(repo_id)
+    if mode not in ("solo", "cluster"):
+        raise InvalidInputError("mode", mode, "must be 'solo' or 'cluster'")
+    lines = [f"model={repo_id}", f"mode={mode}", f"daemon={int(daemon)}", f"since={int(since)}"]
+    quoted = " ".join(shlex.quote(line) for line in lines)
+    return (
+        f'mkdir -p -- "$HOME"/{STATE_DIR} && '
+        f'printf \'%s\\n\' {quoted} "started=$(date +%s)" >"$HOME"/{SWAP_STATE}'
+    )
+
+
+def read_swap_record() -> str:
+    """The launch record (empty when there is none)."""
+    return f'cat -- "$HOME"/{SWAP_STATE} 2>/dev/null; true'
+
+
+def close_swap_record(state: str) -> str:
+    """Mark the recorded launch as ended (`ready` or `failed`)."""
+    if state not in ("ready", "failed"):
+        raise InvalidInputError("state", state, "must be 'ready' or 'failed'")
+    return f'[ -f "$HOME"/{SWAP_STATE} ] && echo end={state} >>"$HOME"/{SWAP_STATE}; true'
 
 
 def follow_launch_log(skip_lines: int) -> str:
@@ -274,25 +299,6 @@ def uvx_download(repo_id: str, revision: str | None, *, dry_run: bool = False) -
     return argv
 
 
-def tracked_download(checkout_dir: str, argv: Sequence[str]) -> str:
-    """Run a download in its own process group whose id is saved, so it can be cancelled."""
-    path = validation.relative_path(checkout_dir)
-    inner = f'echo $$ > "$HOME"/{DOWNLOAD_PID}; exec "$@"'
-    return (
-        f'mkdir -p -- "$HOME"/{STATE_DIR} && cd -- "$HOME"/{shlex.quote(path)} && '
-        f"exec setsid -w bash -c {shlex.quote(inner)} spark-control {join(argv)}"
-    )
-
-
-def cancel_download() -> str:
-    """Signal the saved download process group."""
-    return (
-        f'pid=$(cat -- "$HOME"/{DOWNLOAD_PID} 2>/dev/null) && '
-        '[ "$pid" -gt 1 ] 2>/dev/null && kill -TERM -- "-$pid" 2>/dev/null; '
-        f'rm -f -- "$HOME"/{DOWNLOAD_PID}; true'
-    )
-
-
 def hub_dir() -> str:
     """Shell expression of the Hugging Face hub cache directory."""
     return '"${HF_HOME:-$HOME/.cache/huggingface}"/hub'
@@ -304,11 +310,14 @@ def cache_dir_name(repo_id: str) -> str:
     return f"models--{org}--{name}"
 
 
-def blob_bytes(repo_id: str) -> str:
-    """Bytes on disk under the repo's blobs (partial `*.incomplete` files included)."""
+def blob_sizes(repo_id: str) -> str:
+    """`<bytes> <name>` per blob of the repo (partial `*.incomplete` files included).
+
+    Apparent sizes (weights may be sparse while hf_xet writes them); the client sums them, as
+    no awk is exact for sums beyond 2^31 everywhere (mawk prints `4.35635e+10`).
+    """
     blobs = f"{hub_dir()}/{shlex.quote(cache_dir_name(repo_id))}/blobs"
-    total = "awk '{s+=$1} END {print s+0}'"
-    return f"find -L {blobs} -type f -printf '%s\\n' 2>/dev/null | {total}"
+    return f"find -L {blobs} -type f -printf '%s %f\\n' 2>/dev/null; true"
 
 
 def list_cache() -> str:

@@ -12,14 +12,16 @@ import ipaddress
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from typing import Any
 
-from . import commands, http, parsers
+from . import commands, http, parsers, validation
 from .connection import HostConnection
 from .context import Context
 from .exceptions import (
     HostKeyChangedError,
+    InvalidInputError,
     LoadFailure,
     ModelLoadError,
     SparkAuthError,
@@ -89,32 +91,107 @@ class SwapRunner:
         """Swap to `model`; returns READY progress or raises (progress FAILED first)."""
         if self.running:
             raise SwapInProgressError(self.progress.model)
+        self._begin(SwapProgress(state=SwapState.STOPPING, model=model.repo_id), on_progress)
+
+        async def steps() -> None:
+            await self._stop(mode)
+            self._update(state=SwapState.LAUNCHING)
+            follow = await self._launch(model, mode)
+            self._update(state=SwapState.LOADING)
+            await self._follow(follow)
+            await self._confirm(model.repo_id)
+
+        return await self._drive(steps(), timeout)
+
+    async def reattach(
+        self,
+        on_progress: SwapCallback | None,
+        timeout: float,  # noqa: ASYNC109 - per-call limit
+    ) -> SwapProgress | None:
+        """Follow a launch found on the head (after a restart) to ready or failed.
+
+        The launch's record (`~/.spark-control/swap.state`: model, mode, dialect, log start)
+        is written with the launch and closed with its end; None when no launch is open.
+        The launcher's log is read again from its start, so the ready marker or the failure's
+        root cause are found even when the load ended while nobody was watching.
+        """
+        if self.running:
+            return None
+        record = await self._read_record()
+        if record is None:
+            return None
+        model = record["model"]
+        self._begin(SwapProgress(state=SwapState.LOADING, model=model), on_progress)
+        follow: Callable[[int], str] = commands.follow_launch_log
+        if record.get("daemon") == "1":
+            since = int(record.get("since", "0") or 0)
+
+            def follow(_skip: int) -> str:
+                return commands.follow_docker_logs(since)
+
+        async def steps() -> None:
+            await self._follow(follow)
+            await self._confirm(model)
+
+        return await self._drive(steps(), timeout)
+
+    def _begin(self, progress: SwapProgress, on_progress: SwapCallback | None) -> None:
         self.running = True
         self._callback = on_progress
         self._root_cause = None
         self.log.clear()
-        self.progress = SwapProgress(state=SwapState.STOPPING, model=model.repo_id)
+        self.progress = progress
         self._update()
+
+    async def _read_record(self) -> dict[str, str] | None:
+        result = await self._ctx.head.run(
+            commands.read_swap_record(), name="swap record", timeout=self._ctx.command_timeout
+        )
+        record: dict[str, str] = {}
+        for line in result.stdout.splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                record[key.strip()] = value.strip()
+        if "end" in record or "model" not in record:
+            return None
+        try:
+            validation.repo_id(record["model"])
+        except InvalidInputError:
+            return None
+        return record
+
+    async def _close_record(self, state: SwapState) -> None:
+        with contextlib.suppress(SparkError):
+            await self._ctx.head.run(
+                commands.close_swap_record(state.value),
+                name="swap record",
+                timeout=self._ctx.command_timeout,
+            )
+
+    async def _drive(
+        self,
+        steps: Coroutine[Any, Any, None],
+        timeout: float,  # noqa: ASYNC109 - per-call limit
+    ) -> SwapProgress:
+        """Run the swap's steps; READY or FAILED (with its cause) closes the launch record."""
         try:
             async with asyncio.timeout(timeout):
-                await self._stop(mode)
-                self._update(state=SwapState.LAUNCHING)
-                follow = await self._launch(model, mode)
-                self._update(state=SwapState.LOADING)
-                await self._follow(follow)
-                await self._confirm(model.repo_id)
+                await steps
         except TimeoutError as err:
             detail = f"no readiness within {timeout:g} s"
             self._update(state=SwapState.FAILED, error=detail, failure=LoadFailure.TIMEOUT)
+            await self._close_record(SwapState.FAILED)
             raise ModelLoadError(LoadFailure.TIMEOUT, detail) from err
         except ModelLoadError as err:
             self._update(state=SwapState.FAILED, error=str(err), failure=err.reason)
+            await self._close_record(SwapState.FAILED)
             raise
         except SparkError as err:
             self._update(state=SwapState.FAILED, error=str(err), failure=None)
             raise
         else:
             self._update(state=SwapState.READY, shard_percent=100.0, stalled=False, error=None)
+            await self._close_record(SwapState.READY)
         finally:
             self.running = False
             self._callback = None
@@ -186,8 +263,9 @@ class SwapRunner:
                 commands.remote_now(), name="date", timeout=ctx.command_timeout
             )
             since = int(now.stdout.strip() or 0) - 1
+            record = commands.swap_record(model.repo_id, mode, daemon=True, since=since)
             result = await ctx.head.run(
-                commands.in_checkout(ctx.config.checkout_dir, argv),
+                record + " && " + commands.in_checkout(ctx.config.checkout_dir, argv),
                 name="launch-cluster.sh",
                 timeout=ctx.command_timeout,
                 check=False,
@@ -202,8 +280,9 @@ class SwapRunner:
                 detail = f"{detail} (launcher exit status {result.exit_status})".lstrip()
                 raise ModelLoadError(LoadFailure.LAUNCHER, detail)
             return lambda _skip: commands.follow_docker_logs(since)
+        record = commands.swap_record(model.repo_id, mode, daemon=False, since=0)
         await ctx.head.run(
-            commands.detached_launch(ctx.config.checkout_dir, argv),
+            record + " && " + commands.detached_launch(ctx.config.checkout_dir, argv),
             name="launch-cluster.sh",
             timeout=ctx.command_timeout,
             retry=False,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import shutil
 import signal
@@ -108,20 +107,6 @@ def describe(pair_info: dict[str, object], state_dir: Path) -> str:
     return "\n".join(lines)
 
 
-async def watch_reachability(pair: object, root: Path, stop: asyncio.Event) -> None:
-    """Apply `fault unreachable=<node>` set by another process to the SSH servers."""
-    from spark_sim.pair import SimPair
-
-    assert isinstance(pair, SimPair)
-    while not stop.is_set():
-        for name, node in pair.nodes.items():
-            want = not (root / name / "unreachable").exists()
-            if want != node.listening:
-                await node.set_reachable(want)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.5)
-
-
 async def run_main(argv: list[str]) -> int:
     args = run_parser().parse_args(argv)
     from spark_sim.pair import SimPair
@@ -154,7 +139,7 @@ async def run_main(argv: list[str]) -> int:
         info = pair.info()
         (state_dir / "sim.json").write_text(json.dumps(info, indent=1))
         print(describe(info, state_dir), flush=True)
-        await watch_reachability(pair, root, stop)
+        await pair.watch_reachability(stop)
     finally:
         print("Stopping the simulated pair...", flush=True)
         await pair.stop()

@@ -52,9 +52,10 @@ def _normalise(name: str, value: str | float | bool) -> str:
         return repr(number)
     if name in NODE_FAULTS:
         text = "worker" if value is True else str(value)
-        if text not in ("head", "worker"):
-            raise ValueError(f"{name} must name a node (head or worker)")
-        return text
+        wanted = {"head", "worker"} if text == "both" else set(text.split(","))
+        if not wanted or not wanted <= {"head", "worker"}:
+            raise ValueError(f"{name} must name nodes: head, worker, head,worker or both")
+        return ",".join(node for node in ("head", "worker") if node in wanted)
     if name in FLAG_FAULTS:
         return "1"
     raise ValueError(f"unknown fault {name!r}; known: {', '.join(FAULT_NAMES)}")
@@ -73,9 +74,10 @@ class FaultControl:
         """Switch a fault on (value as documented per fault)."""
         text = _normalise(name, value)
         if name in NODE_FAULTS:
-            old = self.get(name)
-            if old and old != text:
-                self._apply(name, old, on=False)
+            old = set((self.get(name) or "").split(",")) - {""}
+            back = ",".join(sorted(old - set(text.split(","))))
+            if back:
+                self._apply(name, back, on=False)
         (self.dir / name).write_text(text)
         self._apply(name, text, on=True)
 
@@ -123,10 +125,11 @@ class FaultControl:
                 if src.exists():
                     src.rename(dst)
         elif name == "unreachable":
-            flag = self.root / value / "unreachable"
-            if on:
-                flag.touch()
-            else:
-                flag.unlink(missing_ok=True)
-            if self._reach_hook is not None:
-                self._reach_hook(value, not on)
+            for node in value.split(","):
+                flag = self.root / node / "unreachable"
+                if on:
+                    flag.touch()
+                else:
+                    flag.unlink(missing_ok=True)
+                if self._reach_hook is not None:
+                    self._reach_hook(node, not on)

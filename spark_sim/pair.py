@@ -313,6 +313,20 @@ class SimPair:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def watch_reachability(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        """Until `stop`: apply `unreachable` flags set by another process (the fault CLI).
+
+        `python -m spark_sim fault --state-dir DIR unreachable=both` only writes files; the
+        process that owns the SSH servers (the standalone simulator, the demo) runs this.
+        """
+        while not stop.is_set():
+            for name, node in self.nodes.items():
+                want = not (self.root / name / "unreachable").exists()
+                if want != node.listening:
+                    await node.set_reachable(want)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
     def remove_state(self) -> None:
         """Delete the state dir (after stop)."""
         shutil.rmtree(self.root, ignore_errors=True)

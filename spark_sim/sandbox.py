@@ -54,6 +54,20 @@ exec env -i {env} "${{extra[@]}}" /bin/bash --noprofile --norc -c "$cmd"
 """
 
 
+def mawk_path() -> str:
+    """Debian's mawk: a Spark's `awk` (DGX OS is Ubuntu), so the simulator runs it too.
+
+    mawk prints large sums as `4.35635e+10` and clamps `printf "%d"` at 2^31 - 1; a remote
+    command that is only right under gawk must fail here as it would on a Spark.
+    """
+    found = shutil.which("mawk")
+    if found is None:
+        raise RuntimeError(
+            "The Spark simulator needs Debian's mawk (a Spark's awk): apt-get install mawk"
+        )
+    return found
+
+
 def build(root: Path, node: str, user: str, settle: float) -> Path:
     """Create the node's sandbox under <root>/<node>/ and return its wrapper path."""
     del settle
@@ -76,6 +90,9 @@ def build(root: Path, node: str, user: str, settle: float) -> Path:
         (home / sub).mkdir(parents=True, exist_ok=True)
     for shim in (PACKAGE / "shims").iterdir():
         shutil.copy2(shim, home / "bin" / shim.name)
+    awk = home / "bin" / "awk"
+    awk.unlink(missing_ok=True)
+    awk.symlink_to(mawk_path())
     for tool in ("vllm", "ray"):
         shutil.copy2(PACKAGE / "container_bin" / tool, state / "rootfs/usr/local/bin" / tool)
     shutil.copy2(

@@ -222,6 +222,7 @@ def download(repo: str, *, dry_run: bool, quiet: bool, hub: Path) -> int:
                 else:
                     partial.unlink()
                     write_blob(blob, repo, name, size)
+                finish_file(hub, repo, name, size)  # hf links each file as it completes
             else:
                 with partial.open("ab") as handle:
                     handle.truncate(int(have))

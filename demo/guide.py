@@ -18,8 +18,33 @@ def guide(stack: Stack, sample: Path) -> str:
     token_file.write_text((stack.rest_token or "") + "\n")
     token_file.chmod(0o600)
     auth = f'-H "Authorization: Bearer $(cat {shlex.quote(str(token_file))})"'
-    addon = stack.addon.url if stack.addon is not None else "http://127.0.0.1:8010 (not started)"
     entry = stack.entry_id or "<entry id>"
+    state = shlex.quote(str(stack.options.state_dir))
+    addon_line = (
+        f" Diarizer add-on: {stack.addon.url}\n"
+        if stack.addon is not None
+        else " Diarizer add-on: not started (--no-addon)\n"
+    )
+    extra = []
+    if stack.addon is not None:
+        extra.append(
+            "Diarize the bundled sample through the add-on with the relay CLI:\n"
+            f"    .venv/ha/bin/python -m relay_lib {shlex.quote(str(sample))} "
+            f"--addon {stack.addon.url} --format srt"
+        )
+    extra.append(
+        "Take the Sparks off the network (both, or head / worker) and bring them back:\n"
+        f"    .venv/ha/bin/python -m spark_sim fault --state-dir {state} unreachable=both\n"
+        f"    .venv/ha/bin/python -m spark_sim fault --state-dir {state} --clear unreachable"
+    )
+    if stack.options.keep_sparks:
+        extra.append(
+            "Kill Home Assistant as a crash would (the Sparks and their work stay up),\n"
+            "    then start it again on the same config:\n"
+            f"    .venv/ha/bin/python -m demo kill-ha --state-dir {state}\n"
+            f"    .venv/ha/bin/python -m demo restart-ha --state-dir {state}"
+        )
+    more = "".join(f" {number}. {text}\n" for number, text in enumerate(extra, start=6))
     return f"""
 ================================================================================
  Spark Control demo is running.
@@ -31,8 +56,7 @@ def guide(stack: Stack, sample: Path) -> str:
  Logs           : {stack.logs}
  Simulated Sparks: head ssh 127.0.0.1:{pair.head.ssh_port}, worker ssh
                   127.0.0.1:{pair.worker.ssh_port}, vLLM {pair.vllm_url}
- Diarizer add-on: {addon}
-
+{addon_line}
  Things to try:
  1. Swap the model: on the dashboard pick "{SECOND_MODEL}" in the Model select and
     watch "Swap state" go stopping -> launching -> loading -> ready.
@@ -47,9 +71,7 @@ def guide(stack: Stack, sample: Path) -> str:
     curl -s -X POST {auth} -H 'content-type: application/json' \\
       -d '{{"service": "parakeet", "ok": false, "source": "open-webui", "error": "HTTP 503"}}' \\
       {url}/api/spark_control/health_event
- 6. Diarize the bundled sample through the add-on with the relay CLI:
-    .venv/ha/bin/python -m relay_lib {shlex.quote(str(sample))} --addon {addon} --format srt
-
+{more}
  Press Ctrl-C to stop everything.
 ================================================================================
 """  # noqa: S608 - words like 'select' make ruff think of SQL; this is text for people

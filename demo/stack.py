@@ -46,6 +46,7 @@ class StackOptions:
     vllm_load_seconds: float = 8.0
     download_seconds: float = 6.0
     with_addon: bool = True
+    keep_sparks: bool = False  # the Sparks stay up when Home Assistant dies
     owner: Owner = field(default_factory=Owner)
     # When the time-of-day blueprint's automation fires (HH:MM:SS, HA's time zone is UTC).
     nightly_at: str = "03:00:00"
@@ -107,8 +108,7 @@ class Stack:
         session = running(self.session, "the HTTP session")
         port = options.ha_port or free_ports(1)[0]
         await asyncio.to_thread(write_config, self.config_dir, port, options.nightly_at)
-        self.hass = HomeAssistantProcess(self.config_dir, port, Path(sys.executable), self.logs)
-        await self.hass.process.start(self._child_env(), REPO_ROOT)
+        await self._start_hass(port)
         if options.with_addon:
             self.addon = AddonProcess(ADDON_PYTHON, free_ports(1)[0], self.logs)
             await self.addon.process.start(self._child_env(), REPO_ROOT)
@@ -120,13 +120,35 @@ class Stack:
         )
         self.pair = SimPair(self.state_dir / "sim", config)
         await self.pair.start()
-        self.client = HAClient(session, self.hass.url)
-        await self.hass.wait_ready(self.client)
+        hass = running(self.hass, "Home Assistant")
+        self.client = HAClient(session, hass.url)
+        await hass.wait_ready(self.client)
         owner = options.owner
         await self.client.onboard_owner(owner.name, owner.username, owner.password)
         self.rest_token = await self.client.long_lived_token("REST sensor")
         await asyncio.to_thread(install_rest_token, self.config_dir, self.rest_token)
         await self.client.call_service("rest", "reload", {})
+
+    @property
+    def hass_pid_file(self) -> Path:
+        """Where the running Home Assistant's pid is written (for `python -m demo kill-ha`)."""
+        return self.state_dir / "hass.pid"
+
+    async def _start_hass(self, port: int) -> None:
+        self.hass = HomeAssistantProcess(self.config_dir, port, Path(sys.executable), self.logs)
+        await self.hass.process.start(self._child_env(), REPO_ROOT)
+        await asyncio.to_thread(self.hass_pid_file.write_text, f"{self.hass.process.pid}\n")
+
+    def hass_exit_status(self) -> int | None:
+        """Home Assistant's exit status once it has died, else None."""
+        return self.hass.process.returncode if self.hass is not None else None
+
+    async def restart_hass(self) -> None:
+        """Start Home Assistant again on the same config dir and port (after it died)."""
+        old = running(self.hass, "Home Assistant")
+        await old.process.stop()
+        await self._start_hass(old.port)
+        await running(self.hass, "Home Assistant").wait_ready(running(self.client, "HA client"))
 
     async def wait_addon(self) -> None:
         """Until the add-on answers /health (its worker loads models while HA starts)."""
@@ -205,9 +227,9 @@ class Stack:
                     return
                 await asyncio.sleep(1)
 
-    def check_alive(self) -> None:
-        """Raise if a child process died."""
-        for child in (self.hass, self.addon):
+    def check_alive(self, *, hass: bool = True) -> None:
+        """Raise if a child process died (Home Assistant only when `hass`)."""
+        for child in (self.hass if hass else None, self.addon):
             if child is not None:
                 child.process.check_alive()
 

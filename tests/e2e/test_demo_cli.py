@@ -89,7 +89,9 @@ def _eventually(check: Callable[[], bool], timeout_s: float = 30) -> bool:
     return True
 
 
-def test_demo_reaches_live_cluster_and_ctrl_c_leaves_nothing(tmp_path: Path) -> None:
+def test_demo_reaches_live_cluster_and_ctrl_c_leaves_nothing(
+    tmp_path: Path, socket_enabled: None
+) -> None:
     """Start, read the guide, query discovery like a user, take the Sparks offline, kill and
     restart Home Assistant on the same config (the Sparks stay up), press Ctrl-C, find no
     process left."""
@@ -122,7 +124,7 @@ def test_demo_reaches_live_cluster_and_ctrl_c_leaves_nothing(tmp_path: Path) -> 
         assert vllm["ready"] is True
         assert str(vllm["base_url"]).endswith("/v1")
         # The guide's fault commands work against the demo's own pair, both nodes at once.
-        ports = [int(p) for p in re.findall(r"ssh 127\.0\.0\.1:(\d+)", guide)]
+        ports = [int(p) for p in re.findall(r"ssh\s+127\.0\.0\.1:(\d+)", guide)]
         assert len(ports) == 2, guide
         assert "unreachable=both" in guide
         fault = ("-m", "spark_sim", "fault", "--state-dir", str(state))

@@ -38,6 +38,7 @@ EXIT_INPUT = 3
 EXIT_UNREACHABLE = 4
 EXIT_CHUNK = 5
 EXIT_DISCOVERY = 6
+ADDON_TOKEN_ENV = "SPARK_DIARIZER_API_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 def _positive_int(text: str) -> int:
@@ -81,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="VAR",
         help="environment variable holding the HA token "
         "(default: SPARK_CONTROL_TOKEN, then HA_TOKEN)",
+    )
+    parser.add_argument(
+        "--addon-token",
+        metavar="TOKEN",
+        help=f"the add-on's API token, sent as Authorization: Bearer (default: ${ADDON_TOKEN_ENV}; "
+        "prefer the variable: a flag shows in the process list)",
     )
     parser.add_argument(
         "--format", choices=FORMATS, help="output format (default: from each -o suffix, else txt)"
@@ -162,6 +169,7 @@ async def _run(args: argparse.Namespace, err: TextIO) -> RelayResult:
     hints = SpeakerHints(args.speakers, args.min_speakers, args.max_speakers)
     policy = RetryPolicy(attempts=args.retries, timeout_s=args.timeout)
     bar = None if args.no_progress else ProgressBar(err)
+    addon_token = args.addon_token or os.environ.get(ADDON_TOKEN_ENV, "").strip() or None
     # Decode errors come first: a bad file must not be reported as a service problem.
     await asyncio.to_thread(probe_duration, args.input)
     async with aiohttp.ClientSession() as session:
@@ -176,8 +184,11 @@ async def _run(args: argparse.Namespace, err: TextIO) -> RelayResult:
             threshold=args.threshold,
             policy=policy,
             stt_model=stt_model,
+            addon_token=addon_token,
         )
-        client = RelayClient(session, addons, stt, policy=policy, stt_model=stt_model)
+        client = RelayClient(
+            session, addons, stt, policy=policy, stt_model=stt_model, addon_token=addon_token
+        )
         try:
             outcomes, duration = await process_chunks(client, args.input, options, bar)
         finally:

@@ -168,9 +168,12 @@ class RelayClient:
         *,
         policy: RetryPolicy | None = None,
         stt_model: str | None = None,
+        addon_token: str | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._session = session
+        # sent to the add-on(s) only: the STT service has its own auth, if any
+        self._addon_headers = {"Authorization": f"Bearer {addon_token}"} if addon_token else {}
         self.policy = policy or RetryPolicy()
         self.addons = UrlPool(addon_urls, self.policy.down_for_s)
         self.stt_url = stt_url.rstrip("/") if stt_url else None
@@ -184,14 +187,21 @@ class RelayClient:
         )
 
     async def _post(
-        self, url: str, form_fields: list[tuple[str, str]], wav: bytes, name: str
+        self,
+        url: str,
+        form_fields: list[tuple[str, str]],
+        wav: bytes,
+        name: str,
+        headers: dict[str, str] | None = None,
     ) -> tuple[bytes, str]:
         form = aiohttp.FormData()
         form.add_field("file", wav, filename=name, content_type="audio/wav")
         for key, value in form_fields:
             form.add_field(key, value)
         try:
-            async with self._session.post(url, data=form, timeout=self._timeout()) as resp:
+            async with self._session.post(
+                url, data=form, headers=headers, timeout=self._timeout()
+            ) as resp:
                 body = await resp.read()
                 if resp.status >= 400:
                     retry_after = None
@@ -274,7 +284,11 @@ class RelayClient:
 
         async def once(url: str) -> ChunkDiarization:
             body, _ = await self._post(
-                service_url(url, DIARIZE_PATH), [], wav, f"chunk_{chunk.index:05d}.wav"
+                service_url(url, DIARIZE_PATH),
+                [],
+                wav,
+                f"chunk_{chunk.index:05d}.wav",
+                self._addon_headers,
             )
             try:
                 data = json.loads(body)

@@ -41,6 +41,7 @@ class RelayOptions:
     threshold: float | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     stt_model: str | None = None
+    addon_token: str | None = field(default=None, repr=False)  # Authorization: Bearer, if set
 
     def slots(self) -> int:
         """Chunks in flight at once: two per add-on by default (one running, one queued)."""
@@ -234,6 +235,7 @@ async def run_relay(
             options.stt_url,
             policy=options.policy,
             stt_model=options.stt_model,
+            addon_token=options.addon_token,
         )
         outcomes, duration = await process_chunks(client, path, options, progress)
     finally:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .audio import check_content_type, decode_audio
 from .config import Settings
@@ -23,25 +26,53 @@ METRICS_KEY = web.AppKey("metrics", Metrics)
 SUPERVISOR_KEY = web.AppKey("supervisor", Supervisor)
 FIELD_LIMIT = 64 * 1024
 READ_CHUNK = 256 * 1024
-FAULT_KINDS = ("error", "hang", "crash", "delay")
+FAULT_KINDS = ("error", "error_mid", "hang", "crash", "delay")
+OPEN_ROUTES = frozenset({"/health"})  # the add-on watchdog polls it without a token
+ASCII_DIGITS = re.compile(r"[0-9]{1,3}")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def error_response(err: ApiError) -> web.Response:
     """Every non-2xx body: {"error": {"code", "message"}}, plus Retry-After when it helps."""
-    headers = {"Retry-After": str(err.retry_after)} if err.retry_after is not None else None
-    return web.json_response(err.body(), status=err.status, headers=headers)
+    headers = {"Retry-After": str(err.retry_after)} if err.retry_after is not None else {}
+    if err.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="spark_diarizer"'
+    return web.json_response(err.body(), status=err.status, headers=headers or None)
+
+
+def _route(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource else "other"
+
+
+def _bearer_ok(header: str | None, token: str) -> bool:
+    """Constant-time check of `Authorization: Bearer <token>` (scheme case-insensitive)."""
+    scheme, _, given = (header or "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """With api_token set, every route but /health needs `Authorization: Bearer <token>`."""
+    token = request.app[SETTINGS_KEY].api_token
+    if (
+        token
+        and _route(request) not in OPEN_ROUTES
+        and not _bearer_ok(request.headers.get("Authorization"), token)
+    ):
+        raise ApiError(
+            401, "unauthorized", "send the add-on's token: Authorization: Bearer <token>"
+        )
+    return await handler(request)
 
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Map every failure to the JSON error shape and count every answer."""
-    endpoint = (
-        request.match_info.route.resource.canonical
-        if request.match_info.route.resource
-        else "other"
-    )
+    endpoint = _route(request)
     try:
         response = await handler(request)
     except ApiError as err:
@@ -72,13 +103,12 @@ async def _read_file_part(part: BodyPartReader, limit: int) -> bytes:
 
 
 def _parse_max_speakers(text: str, ceiling: int) -> int | None:
-    text = text.strip()
+    text = text.strip(" \t\r\n")
     if not text:
         return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise ApiError(400, "invalid_field", "max_speakers must be an integer") from None
+    if not ASCII_DIGITS.fullmatch(text):  # int() would also take "+3", "1_0" and non-ASCII digits
+        raise ApiError(400, "invalid_field", "max_speakers must be an integer (ASCII digits)")
+    value = int(text)
     if not 1 <= value <= ceiling:
         raise ApiError(400, "invalid_field", f"max_speakers must be between 1 and {ceiling}")
     return value
@@ -110,8 +140,10 @@ async def _read_form(request: web.Request, settings: Settings) -> tuple[bytes, i
                 max_speakers = _parse_max_speakers(text, settings.max_speakers_limit)
             else:
                 await part.release()  # unknown fields are ignored, as OpenAI-style APIs do
-    except (ValueError, AssertionError, UnicodeDecodeError) as err:
-        raise ApiError(400, "invalid_request", f"malformed multipart body: {err}") from err
+    except (ValueError, AssertionError, UnicodeDecodeError, HttpProcessingError) as err:
+        # HttpProcessingError: aiohttp's BadHttpMessage family (bad or too long part headers)
+        message = getattr(err, "message", None) or str(err)
+        raise ApiError(400, "invalid_request", f"malformed multipart body: {message}") from err
     if data is None:
         raise ApiError(400, "missing_file", "the multipart body has no `file` field")
     return data, max_speakers
@@ -138,32 +170,52 @@ async def health(request: web.Request) -> web.Response:
     """GET /health (state only) and GET /health?deep=1 (runs the built-in probe)."""
     supervisor = request.app[SUPERVISOR_KEY]
     deep = request.query.get("deep", "") in ("1", "true", "yes")
-    body: dict[str, Any] = {
-        "status": "ok" if supervisor.state == "ready" else supervisor.state,
-        "state": supervisor.state,
+    if supervisor.state != "ready":
+        return _health_body(supervisor, 503)
+    if not deep:
+        return web.json_response(_health_body_dict(supervisor))
+    try:
+        result = await supervisor.deep_health()
+    except ApiError as err:  # a wedge moved the state on; an OOM or a failed probe did not
+        response = _health_body(supervisor, err.status, err.message)
+        if supervisor.state == "ready":
+            response = _health_body(supervisor, err.status, err.message, "probe_failed")
+        return response
+    if supervisor.state != "ready":  # the worker died between the answer and now
+        return _health_body(supervisor, 503)
+    body = _health_body_dict(supervisor)
+    body["deep"] = {
+        "probe_s": result["probe_s"],
+        "probe_duration_s": result["probe"]["duration"],
+        "probe_speakers": len(result["probe"]["speakers_detected"]),
+    }
+    return web.json_response(body)
+
+
+def _health_body_dict(supervisor: Supervisor, error: str | None = None) -> dict[str, Any]:
+    """One view of the supervisor's state, read once, so status/state/loaded always agree."""
+    state = supervisor.state
+    return {
+        "status": "ok" if state == "ready" else state,
+        "state": state,
         "backend": supervisor.info.get("backend"),
         "device": supervisor.info.get("device"),
         "models": {
             "diarization": supervisor.info.get("diarization_model"),
             "embedding": supervisor.info.get("embedding_model"),
         },
-        "loaded": supervisor.state == "ready",
-        "last_error": supervisor.last_error,
+        "loaded": state == "ready",
+        "last_error": error or supervisor.last_error,
     }
-    if supervisor.state != "ready":
-        return web.json_response(body, status=503, headers={"Retry-After": "60"})
-    if deep:
-        try:
-            result = await supervisor.deep_health()
-        except ApiError as err:
-            body.update(status=supervisor.state, loaded=False, last_error=err.message)
-            return web.json_response(body, status=err.status, headers={"Retry-After": "60"})
-        body["deep"] = {
-            "probe_s": result["probe_s"],
-            "probe_duration_s": result["probe"]["duration"],
-            "probe_speakers": len(result["probe"]["speakers_detected"]),
-        }
-    return web.json_response(body)
+
+
+def _health_body(
+    supervisor: Supervisor, status: int, error: str | None = None, summary: str | None = None
+) -> web.Response:
+    body = _health_body_dict(supervisor, error)
+    if summary is not None:
+        body["status"] = summary
+    return web.json_response(body, status=status, headers={"Retry-After": "60"})
 
 
 async def models(request: web.Request) -> web.Response:
@@ -187,7 +239,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def inject_fault(request: web.Request) -> web.Response:
-    """POST /admin/fault {"kind": error|hang|crash|delay, "seconds"}: test builds only."""
+    """POST /admin/fault {"kind": error|error_mid|hang|crash|delay, "seconds"}: test builds only."""
     try:
         payload = await request.json()
     except ValueError:
@@ -210,7 +262,7 @@ async def _supervise(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     """Build the application; the worker starts with the app (cleanup_ctx)."""
     limit = int(settings.max_upload_mb * 1024 * 1024) + FIELD_LIMIT
-    app = web.Application(middlewares=[errors_middleware], client_max_size=limit)
+    app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=limit)
     app[SETTINGS_KEY] = settings
     app[METRICS_KEY] = Metrics()
     app[SUPERVISOR_KEY] = Supervisor(settings, app[METRICS_KEY])

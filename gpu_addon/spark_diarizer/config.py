@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from dataclasses import dataclass, fields, replace
+import re
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ BACKENDS = ("auto", "cpu", "nemo")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 ENV_PREFIX = "SPARK_DIARIZER_"
 DEFAULT_OPTIONS_PATH = "/data/options.json"  # where Home Assistant writes an add-on's options
+TOKEN_CHARS = re.compile(r"[\x21-\x7e]{16,512}")  # printable ASCII: it travels in a header
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Settings:
     worker_start_timeout_s: float = 600.0
     torch_threads: int = 2
     log_level: str = "info"
+    api_token: str = field(default="", repr=False)  # empty: no token needed
     test_faults: bool = False
 
     def validate(self) -> Settings:
@@ -50,6 +53,8 @@ class Settings:
             raise ValueError("max_queue, max_speakers_limit and torch_threads must be >= 1")
         if not 0 < self.port < 65536:
             raise ValueError("port must be 1..65535")
+        if self.api_token and not TOKEN_CHARS.fullmatch(self.api_token):
+            raise ValueError("api_token must be 16 to 512 printable ASCII characters, no spaces")
         return self
 
 
@@ -62,8 +67,8 @@ def _coerce(value: Any, kind: type) -> Any:
 
 
 _TYPES: dict[str, type] = {
-    f.name: {"str": str, "int": int, "float": float, "bool": bool}[str(f.type)]
-    for f in fields(Settings)
+    item.name: {"str": str, "int": int, "float": float, "bool": bool}[str(item.type)]
+    for item in fields(Settings)
 }
 
 

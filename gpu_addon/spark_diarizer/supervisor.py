@@ -3,6 +3,8 @@
 A CUDA-class error, a request past its timeout or a dead worker marks the service wedged: the
 request in flight and every waiting or new one get 503 + Retry-After 60, the worker is killed
 and restarted, models reload, and only a passing deep-health probe makes the service ready again.
+A watchdog polls the idle worker's process every WATCH_INTERVAL_S, so a worker killed between
+requests (OOM killer, a stray signal) is replaced without waiting for traffic to find it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ WEDGE_RETRY_AFTER = 60
 QUEUE_RETRY_AFTER = 5
 PROBE_TIMEOUT_S = 120.0
 RESTART_BACKOFF_S = 5.0
+WATCH_INTERVAL_S = 1.0
 
 
 class WorkerGone(Exception):
@@ -59,6 +62,7 @@ class Supervisor:
         self._ids = itertools.count(1)
         self._fault: str | None = None
         self._recovery: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="diarizer-pipe")
         self._closed = False
 
@@ -66,15 +70,18 @@ class Supervisor:
 
     def start(self) -> None:
         """Begin loading in the background; the front answers 503 until the probe passes."""
-        self._recovery = asyncio.get_running_loop().create_task(self._bring_up(restart=False))
+        loop = asyncio.get_running_loop()
+        self._recovery = loop.create_task(self._bring_up(restart=False))
+        self._watch = loop.create_task(self._watch_worker())
 
     async def close(self) -> None:
         """Stop recovery, ask the worker to exit, kill it if it does not, free the thread pool."""
         self._closed = True
-        if self._recovery is not None:
-            self._recovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._recovery
+        for task in (self._watch, self._recovery):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await asyncio.get_running_loop().run_in_executor(self._pool, self._stop_worker, True)
         await asyncio.to_thread(self._pool.shutdown, True)
 
@@ -186,6 +193,18 @@ class Supervisor:
         return f"exit code {process.exitcode}"
 
     # -- wedge and recovery --------------------------------------------------------------------
+
+    async def _watch_worker(self) -> None:
+        """Notice a worker that died while idle; a busy one is watched by its request."""
+        while not self._closed:
+            await asyncio.sleep(WATCH_INTERVAL_S)
+            process = self._process
+            if self.state != "ready" or self._lock.locked() or process is None:
+                continue
+            if not process.is_alive():  # waitpid(WNOHANG): cheap enough for the event loop
+                self._wedge(
+                    "crash", f"the idle inference worker exited (exit code {process.exitcode})"
+                )
 
     def _wedge(self, reason: str, detail: str) -> None:
         _LOG.error("worker wedged (%s): %s", reason, detail)

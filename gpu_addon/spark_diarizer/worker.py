@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -25,6 +26,7 @@ CUDA_ERROR = re.compile(
     re.IGNORECASE,
 )
 OUT_OF_MEMORY = re.compile(r"out of memory", re.IGNORECASE)
+INJECTED_CUDA_ERROR = "CUDA error: an illegal memory access was encountered (injected)"
 
 
 def classify(error: BaseException) -> str:
@@ -43,7 +45,7 @@ def _inject(fault: str | None) -> None:
         return
     kind, _, arg = fault.partition(":")
     if kind == "error":
-        raise RuntimeError("CUDA error: an illegal memory access was encountered (injected)")
+        raise RuntimeError(INJECTED_CUDA_ERROR)
     if kind == "hang":
         while True:
             time.sleep(3600)
@@ -51,6 +53,28 @@ def _inject(fault: str | None) -> None:
         os._exit(134)
     if kind == "delay":
         time.sleep(float(arg or 1.0))
+
+
+def _arm_mid_inference_error(backend: Any) -> Callable[[], None]:
+    """Make the backend's first torch model raise a CUDA-style error half-way through forward.
+
+    A one-shot forward hook on the module in the middle of the model's module list (for
+    Sortformer: inside the Fast-Conformer stack), so the error surfaces from deep inside real
+    inference, as an illegal memory access would. Returns the hook's remover.
+    """
+    import torch  # noqa: PLC0415 - worker only
+
+    models = [v for v in vars(backend).values() if isinstance(v, torch.nn.Module)]
+    if not models:
+        raise RuntimeError(INJECTED_CUDA_ERROR)
+    modules = list(models[0].modules())
+    target = modules[len(modules) // 2]
+
+    def explode(*_args: object) -> None:
+        raise RuntimeError(INJECTED_CUDA_ERROR + " mid-inference")
+
+    handle = target.register_forward_hook(explode)
+    return handle.remove
 
 
 def worker_main(conn: Connection, settings: Settings) -> None:
@@ -89,8 +113,13 @@ def worker_main(conn: Connection, settings: Settings) -> None:
 
 def _handle(backend: Any, message: dict[str, Any]) -> dict[str, Any]:
     request_id = message.get("id")
+    disarm: Callable[[], None] | None = None
     try:
-        _inject(message.get("fault"))
+        fault = message.get("fault")
+        if fault == "error_mid":
+            disarm = _arm_mid_inference_error(backend)
+        else:
+            _inject(fault)
         audio = message["audio"] if message["type"] == "diarize" else probe_signal()
         started = time.monotonic()
         result = backend.diarize(audio, message.get("max_speakers"))
@@ -109,6 +138,9 @@ def _handle(backend: Any, message: dict[str, Any]) -> dict[str, Any]:
         if kind == "oom":
             _empty_cuda_cache()
         return {"type": "error", "id": request_id, "kind": kind, "message": f"{err}"}
+    finally:
+        if disarm is not None:
+            disarm()
 
 
 def _empty_cuda_cache() -> None:

@@ -57,9 +57,14 @@ def test_config_yaml_follows_addon_rules(config: dict) -> None:
 
 def test_options_and_schema_agree(config: dict) -> None:
     options, schema = config["options"], config["schema"]
-    assert set(options) == set(schema)
+    assert set(options) <= set(schema)
+    # an optional option (type ending in ?) cannot have a default, so it is absent from options
+    assert {k for k, kind in schema.items() if not kind.endswith("?")} == set(options)
+    assert schema["api_token"] == "password?"
     for key, kind in schema.items():
         assert SCHEMA_TYPE.match(kind), f"{key}: {kind}"
+        if key not in options:
+            continue
         value = options[key]
         if kind.startswith("list("):
             assert str(value) in kind[5:-1].split("|")
@@ -69,7 +74,7 @@ def test_options_and_schema_agree(config: dict) -> None:
             low, high = (float(x) if x else None for x in kind[kind.index("(") + 1 : -1].split(","))
             assert (low is None or value >= low) and (high is None or value <= high)
     fields = set(Settings.__dataclass_fields__)
-    assert set(options) <= fields, "every add-on option must be a service setting"
+    assert set(schema) <= fields, "every add-on option must be a service setting"
 
 
 def test_options_json_reaches_the_service(config: dict, tmp_path: Path) -> None:
@@ -84,7 +89,7 @@ def test_options_json_reaches_the_service(config: dict, tmp_path: Path) -> None:
 
 def test_translations_cover_every_option(config: dict) -> None:
     translations = yaml.safe_load((ADDON / "translations" / "en.yaml").read_text())
-    assert set(translations["configuration"]) == set(config["options"])
+    assert set(translations["configuration"]) == set(config["schema"])
     assert all(
         entry["name"] and entry["description"] for entry in translations["configuration"].values()
     )

@@ -184,3 +184,56 @@ async def test_full_queue_answers_429_with_retry_after(
     assert int(headers["Retry-After"]) > 0
     assert (await first)[0] == 200
     assert (await second)[0] == 200
+
+
+BOUNDARY = "spark-boundary-7c1e"
+PART_HEADERS = {
+    "nul_in_filename": b'Content-Disposition: form-data; name="file"; filename="a\x00b.wav"',
+    "line_without_colon": b'Content-Disposition: form-data; name="file"\r\nNoColonHere',
+    "del_byte": b'Content-Disposition: form-data; name="file"\r\nX-Note: a\x7fb',
+    "space_in_name": b'Content-Disposition: form-data; name="file"\r\nBad Name: x',
+    "nine_kb_line": b'Content-Disposition: form-data; name="file"\r\nX-Long: ' + b"a" * 9216,
+}
+
+
+@pytest.mark.parametrize("case", sorted(PART_HEADERS))
+async def test_malformed_part_headers_are_400(
+    cpu_service: Service, audio_files: dict[str, Path], case: str
+) -> None:
+    """aiohttp's BadHttpMessage family from a part's headers is the client's error, not a 500."""
+    body = (
+        f"--{BOUNDARY}\r\n".encode() + PART_HEADERS[case] + b"\r\n\r\n"
+        + audio_files["wav"].read_bytes() + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )  # fmt: skip
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+        async with session.post(
+            f"{cpu_service.base_url}/v1/audio/diarize-chunk", data=body, headers=headers
+        ) as response:
+            assert response.status == 400, await response.text()
+            answer = await response.json()
+        validate_error(answer)
+        assert answer["error"]["code"] == "invalid_request"
+        async with session.get(f"{cpu_service.base_url}/health") as response:
+            assert response.status == 200  # nothing else was hurt
+
+
+@pytest.mark.parametrize("value", ["\u0663", "\uff13", "+3", "1_0", "3\u00a0", "٣"])
+async def test_max_speakers_takes_only_ascii_digits(
+    cpu_service: Service, audio_files: dict[str, Path], value: str
+) -> None:
+    """int() would accept an Arabic-Indic or full-width digit, a sign and an underscore."""
+    status, body, _ = await post_file(
+        cpu_service, audio_files["wav"].read_bytes(), fields={"max_speakers": value}
+    )
+    assert (status, body["error"]["code"]) == (400, "invalid_field"), body
+    validate_error(body)
+
+
+async def test_max_speakers_with_ascii_digits_is_accepted(
+    cpu_service: Service, audio_files: dict[str, Path]
+) -> None:
+    status, body, _ = await post_file(
+        cpu_service, audio_files["wav"].read_bytes(), fields={"max_speakers": " 2 "}
+    )
+    assert status == 200, body

@@ -99,3 +99,25 @@ def test_metrics_render() -> None:
     assert "spark_diarizer_audio_seconds_total 300.000" in text
     assert 'spark_diarizer_failures_total{reason="timeout"} 1' in text
     assert "spark_diarizer_worker_restarts_total 2" in text
+
+
+def test_api_token_from_every_source(tmp_path: Path) -> None:
+    """Add-on option, environment and flag all set it; it never shows in the settings' repr."""
+    options = tmp_path / "options.json"
+    options.write_text(json.dumps({"api_token": "from-options-0123456789"}))
+    env = {"SPARK_DIARIZER_OPTIONS": str(options)}
+    assert load_settings([], env).api_token == "from-options-0123456789"
+    env["SPARK_DIARIZER_API_TOKEN"] = "from-environment-0123456789"
+    assert load_settings([], env).api_token == "from-environment-0123456789"
+    flagged = load_settings(["--api-token", "from-the-flag-0123456789"], env)
+    assert flagged.api_token == "from-the-flag-0123456789"
+    assert "0123456789" not in repr(flagged)
+    assert load_settings([], {"SPARK_DIARIZER_OPTIONS": str(tmp_path / "none")}).api_token == ""
+
+
+@pytest.mark.parametrize(
+    "token", ["short", "has a space in it 0123", "tab\there-0123456789ab", "non-ascii-é-0123456789"]
+)
+def test_bad_api_tokens_are_refused_at_start(token: str) -> None:
+    with pytest.raises(ValueError, match="api_token"):
+        Settings(api_token=token).validate()

@@ -7,7 +7,9 @@ restart the worker, pass a deep-health probe before serving again, and count the
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import pytest
 from spark_diarizer.app import create_app
 from spark_diarizer.config import Settings
 from spark_diarizer.schema import validate_error, validate_response
-from tests.addon.conftest import Service, start_service
+from tests.addon.conftest import Service, get_json, start_service
 
 TIMEOUT = aiohttp.ClientTimeout(total=600)
 HANG_TIMEOUT_S = 40  # the per-request inference timeout of this service
@@ -108,3 +110,54 @@ def test_fault_hook_exists_only_when_enabled() -> None:
 
     assert "/admin/fault" not in routes(Settings())
     assert "/admin/fault" in routes(Settings(test_faults=True))
+
+
+def _worker_pid(service: Service) -> int:
+    """The spawned inference worker among the service's children (not the resource tracker)."""
+    pid = service.process.pid
+    children = [
+        child
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    for child in children:
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+            return int(child)
+    raise AssertionError(f"no worker among {children}")
+
+
+async def test_worker_killed_while_idle_is_noticed_without_traffic(
+    wedge_service: Service, audio_files: dict[str, Path]
+) -> None:
+    """SIGKILL the idle worker: the watchdog wedges the service by itself, every view agrees."""
+    await asyncio.to_thread(wedge_service.wait_ready)
+    restarts = r"spark_diarizer_worker_restarts_total"
+    crashes = r'spark_diarizer_failures_total\{reason="crash"\}'
+    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+        restarts_before = await _metric(session, wedge_service, restarts)
+        crashes_before = await _metric(session, wedge_service, crashes)
+        old_pid = _worker_pid(wedge_service)
+        os.kill(old_pid, signal.SIGKILL)
+        # only /health is polled: no request reaches the worker's pipe
+        for _ in range(600):
+            status, cheap = await asyncio.to_thread(get_json, wedge_service.base_url + "/health")
+            if status != 200:
+                break
+            await asyncio.sleep(0.1)
+        assert (status, cheap["status"], cheap["state"], cheap["loaded"]) == (
+            503, "wedged", "wedged", False,
+        ), cheap  # fmt: skip
+        assert "idle inference worker exited" in str(cheap["last_error"])
+        status, deep = await asyncio.to_thread(get_json, wedge_service.base_url + "/health?deep=1")
+        if status == 503:  # still restarting: the deep view says exactly the same
+            assert (deep["status"], deep["state"], deep["loaded"]) == ("wedged", "wedged", False)
+            async with session.get(f"{wedge_service.base_url}/metrics") as response:
+                text = await response.text()
+            assert 'spark_diarizer_ready{state="wedged",backend="cpu"} 0' in text
+        await asyncio.to_thread(wedge_service.wait_ready)
+        assert _worker_pid(wedge_service) != old_pid
+        status, body, _ = await _post(session, wedge_service, audio_files["wav"].read_bytes())
+        assert status == 200, body
+        assert await _metric(session, wedge_service, restarts) == restarts_before + 1
+        assert await _metric(session, wedge_service, crashes) == crashes_before + 1

@@ -1,11 +1,32 @@
 """Random-weight Sortformer and TitaNet models built from hand-written configs and saved as .nemo.
 
-Used by the nemo backend tests (tiny) and by benchmarks/bench_addon.py (full size, for speed
-only). Random weights say nothing about speakers: these exercise loading, plumbing and shapes.
+Used by the nemo backend tests (TINY, and FULL for the full-size tests) and by
+benchmarks/bench_addon.py (FULL, for speed and memory). Random weights say nothing about
+speakers: these exercise loading, plumbing, shapes, time and memory.
+
+FULL is the published architecture, written from the public configs: NeMo's
+examples/speaker_tasks/diarization/conf/neural_diarizer/sortformer_diarizer_hybrid_loss_4spk-v1.yaml
+(80 mel features, 18-layer Fast-Conformer d_model 512 with 8x dw_striding subsampling and 256
+subsampling channels, 8 heads, conv kernel 9; 18-layer Transformer hidden 192, inner 768, 8 heads)
+and examples/speaker_tasks/recognition/conf/titanet-large.yaml (filters 1024, repeat 3, kernels
+3/7/11/15/1, final 3072, attention pooling, 192-d embeddings). The model cards give 123 M
+parameters (diar_sortformer_4spk-v1, a 493 MB .nemo) and 25.3 M (TitaNet-L, a 102 MB .nemo).
+
+One number is not in a public config: the width of TitaNet's training classifier. The example
+YAML's 7205 (VoxCeleb speakers) gives 23.5 M; the published checkpoint was trained on a larger
+composite set, and 16681 classes give the card's 25.3 M and a 101 MB .nemo. Only that last
+192 x classes layer differs; embeddings never pass through it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +34,18 @@ TRANSFORMER_ENCODER = (
     "nemo.collections.asr.modules.transformer.transformer_encoders.TransformerEncoder"
 )
 FULL = {
-    "feat": 128, "enc_layers": 18, "d_model": 512, "heads": 8, "tf_layers": 18, "tf_hidden": 192,
-    "tf_heads": 8, "sub_channels": 256, "titanet_filters": 1024, "titanet_final": 3072,
-    "titanet_repeat": 3,
+    "feat": 80, "enc_layers": 18, "d_model": 512, "heads": 8, "tf_layers": 18, "tf_hidden": 192,
+    "tf_inner": 768, "tf_heads": 8, "sub_channels": 256, "titanet_filters": 1024,
+    "titanet_final": 3072, "titanet_repeat": 3, "titanet_classes": 16681,
 }  # fmt: skip
 TINY = {
     "feat": 80, "enc_layers": 1, "d_model": 32, "heads": 2, "tf_layers": 1, "tf_hidden": 16,
-    "tf_heads": 2, "sub_channels": 16, "titanet_filters": 32, "titanet_final": 64,
-    "titanet_repeat": 1,
+    "tf_inner": 64, "tf_heads": 2, "sub_channels": 16, "titanet_filters": 32, "titanet_final": 64,
+    "titanet_repeat": 1, "titanet_classes": 16,
 }  # fmt: skip
+PUBLISHED_PARAMS = {"sortformer": 123_000_000, "titanet": 25_300_000}  # the model cards
+CACHE_ENV = "SPARK_NEMO_MODEL_CACHE"
+DEFAULT_CACHE = Path(__file__).resolve().parents[1] / "build" / "nemo_models"
 
 
 def _preprocessor(features: int) -> dict[str, Any]:
@@ -84,7 +108,7 @@ def sortformer_config(size: dict[str, int], v1_layout: bool = False) -> dict[str
             "_target_": TRANSFORMER_ENCODER,
             "num_layers": size["tf_layers"],
             "hidden_size": tf_hidden,
-            "inner_size": tf_hidden * 4,
+            "inner_size": size["tf_inner"],
             "num_attention_heads": size["tf_heads"],
             "attn_score_dropout": 0.5,
             "attn_layer_dropout": 0.5,
@@ -115,7 +139,7 @@ def titanet_config(size: dict[str, int]) -> dict[str, Any]:
             "kernel": [kernel],
             "stride": [1],
             "dilation": [1],
-            "dropout": 0.1,
+            "dropout": 0.1 if residual else 0.0,
             "residual": residual,
             "separable": True,
             "se": True,
@@ -143,7 +167,7 @@ def titanet_config(size: dict[str, int]) -> dict[str, Any]:
         "decoder": {
             "_target_": "nemo.collections.asr.modules.SpeakerDecoder",
             "feat_in": final,
-            "num_classes": 16,
+            "num_classes": size["titanet_classes"],
             "pool_mode": "attention",
             "emb_sizes": 192,
         },
@@ -197,3 +221,52 @@ def _strip_model_defaults(path: Path) -> None:
         with tarfile.open(path, "w") as tar:
             for item in sorted(Path(tmp).iterdir()):
                 tar.add(item, arcname=f"./{item.name}")
+
+
+def config_hash(size: dict[str, int]) -> str:
+    """A short digest of both configs and the library versions that serialise them."""
+    from importlib.metadata import version
+
+    payload = {
+        "sortformer": sortformer_config(size),
+        "titanet": titanet_config(size),
+        "nemo": version("nemo_toolkit"),
+        "torch": version("torch"),
+        "seed": 0,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # a test session and a benchmark may build at once
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def cached_models(size: dict[str, int] = FULL, cache_root: Path | None = None) -> tuple[Path, Path]:
+    """Both models of this size, built once into a cache folder keyed by config_hash.
+
+    Full size takes a minute or more and about 600 MB of disk, so tests and the benchmark share
+    one copy: under build/nemo_models/ (or $SPARK_NEMO_MODEL_CACHE), which `make clean` removes.
+    """
+    root = cache_root or Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE)
+    final = root / config_hash(size)
+    names = ("diar_sortformer.nemo", "titanet.nemo")
+    with _locked(root / ".lock"):
+        if not all((final / name).is_file() for name in names):
+            staging = root / f".staging-{os.getpid()}"
+            shutil.rmtree(staging, ignore_errors=True)
+            build_models(staging, size)
+            shutil.rmtree(final, ignore_errors=True)
+            staging.rename(final)
+    return final / names[0], final / names[1]
+
+
+def count_parameters(model: Any) -> int:
+    """Every parameter of a torch module (trainable or not)."""
+    return int(sum(p.numel() for p in model.parameters()))

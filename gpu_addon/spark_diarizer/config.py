@@ -28,7 +28,7 @@ class Settings:
     titanet_model_path: str = "/share/spark_diarizer/titanet-l.nemo"
     device: str = "auto"
     max_upload_mb: float = 200.0
-    max_duration_s: float = 900.0
+    max_duration_s: float = 600.0  # Sortformer memory grows with T^2: see DOCS.md
     max_queue: int = 4
     max_speakers_limit: int = 8
     inference_timeout_s: float = 300.0

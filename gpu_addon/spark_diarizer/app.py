@@ -28,6 +28,7 @@ FIELD_LIMIT = 64 * 1024
 READ_CHUNK = 256 * 1024
 FAULT_KINDS = ("error", "error_mid", "hang", "crash", "delay")
 OPEN_ROUTES = frozenset({"/health"})  # the add-on watchdog polls it without a token
+DEEP_VALUES = frozenset({"1", "true", "yes"})
 ASCII_DIGITS = re.compile(r"[0-9]{1,3}")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -54,15 +55,19 @@ def _bearer_ok(header: str | None, token: str) -> bool:
     return hmac.compare_digest(given.strip().encode(), token.encode())
 
 
+def _wants_deep(request: web.Request) -> bool:
+    return request.query.get("deep", "") in DEEP_VALUES
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """With api_token set, every route but /health needs `Authorization: Bearer <token>`."""
+    """With api_token set, all but the cheap /health need `Authorization: Bearer <token>`.
+
+    `/health?deep=1` runs an inference on the worker, so it is guarded like the API.
+    """
     token = request.app[SETTINGS_KEY].api_token
-    if (
-        token
-        and _route(request) not in OPEN_ROUTES
-        and not _bearer_ok(request.headers.get("Authorization"), token)
-    ):
+    is_open = _route(request) in OPEN_ROUTES and not _wants_deep(request)
+    if token and not is_open and not _bearer_ok(request.headers.get("Authorization"), token):
         raise ApiError(
             401, "unauthorized", "send the add-on's token: Authorization: Bearer <token>"
         )
@@ -169,7 +174,7 @@ async def diarize_chunk(request: web.Request) -> web.Response:
 async def health(request: web.Request) -> web.Response:
     """GET /health (state only) and GET /health?deep=1 (runs the built-in probe)."""
     supervisor = request.app[SUPERVISOR_KEY]
-    deep = request.query.get("deep", "") in ("1", "true", "yes")
+    deep = _wants_deep(request)
     if supervisor.state != "ready":
         return _health_body(supervisor, 503)
     if not deep:

@@ -12,9 +12,9 @@ Public surface (stable; new names are only ever added):
   `service_action(key, action)`, `catalog`,
   `vllm_base_url`, `service_base_url(key)`, `close()`.
 - Configuration: `ClusterConfig`, `HostConfig`, `ServiceConfig`, `Credentials`.
-- Snapshots: `ClusterStatus`, `NodeStatus`, `GpuStats`, `MemoryStats`, `VllmStatus`,
-  `ServiceStatus`, `CheckoutInfo`, `SwapProgress`/`SwapState`, `DownloadProgress`/`DownloadState`,
-  `UpdateInfo`.
+- Snapshots: `ClusterStatus`, `NodeStatus` (with `NodeProblem`), `GpuStats`, `MemoryStats`,
+  `VllmStatus`, `ServiceStatus`, `CheckoutInfo`, `SwapProgress`/`SwapState`,
+  `DownloadProgress`/`DownloadState`, `UpdateInfo`.
 - Catalog: `Catalog(storage)`, `CatalogStorage` (protocol: async load/save of a JSON dict),
   `MemoryCatalogStorage`, `CatalogModel`, `ModelSettings`.
 - Keys: `generate_key_pair(comment)`, `load_private_key(text, passphrase)` → `KeyPair`
@@ -58,6 +58,7 @@ from .models import (
     LaunchMode,
     MemoryStats,
     ModelSettings,
+    NodeProblem,
     NodeStatus,
     ServiceAction,
     ServiceConfig,
@@ -96,6 +97,7 @@ __all__ = [
     "MemoryStats",
     "ModelLoadError",
     "ModelSettings",
+    "NodeProblem",
     "NodeStatus",
     "ServiceAction",
     "ServiceConfig",

@@ -158,7 +158,12 @@ class SparkCluster:
                 raise result
 
     async def status(self) -> ClusterStatus:
-        """One concurrent snapshot; failing parts are marked unknown, never raised."""
+        """One concurrent snapshot; failing parts are marked unknown, never raised.
+
+        An unreachable Spark is reported, not raised: `NodeStatus.problem` says whether the
+        network, the key (`AUTH_REJECTED`) or the host key (`HOST_KEY_CHANGED`) is the cause,
+        so the caller decides what stops polling.
+        """
         return await self._status.collect()
 
     def resolve_model(self, model: str) -> CatalogModel:

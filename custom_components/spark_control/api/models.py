@@ -89,14 +89,28 @@ class MemoryStats:
     used_bytes: int
 
 
+class NodeProblem(StrEnum):
+    """Why a Spark is not reachable: the HA layer answers each one differently."""
+
+    UNREACHABLE = "unreachable"  # network, SSH server down, time-out: retry later
+    AUTH_REJECTED = "auth_rejected"  # the key is no longer accepted: re-authenticate
+    HOST_KEY_CHANGED = "host_key_changed"  # never connect: the user must re-confirm the key
+    HOST_KEY_UNKNOWN = "host_key_unknown"  # no pinned key for this address
+
+
 @dataclass(frozen=True, slots=True)
 class NodeStatus:
-    """One Spark: reachable over SSH, its GPU and memory (None = unknown)."""
+    """One Spark: reachable over SSH, its GPU and memory (None = unknown).
+
+    An unreachable Spark carries the `problem` and the error message as `detail`.
+    """
 
     name: str
     reachable: bool
     gpu: GpuStats | None = None
     memory: MemoryStats | None = None
+    problem: NodeProblem | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

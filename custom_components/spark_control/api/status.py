@@ -8,11 +8,17 @@ import time
 from . import commands, http, parsers
 from .connection import HostConnection
 from .context import Context
-from .exceptions import SparkError
+from .exceptions import (
+    HostKeyChangedError,
+    HostKeyUnknownError,
+    SparkAuthError,
+    SparkError,
+)
 from .models import (
     CheckoutInfo,
     ClusterStatus,
     NodeName,
+    NodeProblem,
     NodeStatus,
     ServiceConfig,
     ServiceStatus,
@@ -62,8 +68,11 @@ class StatusCollector:
         try:
             async with asyncio.timeout(self._ctx.status_timeout):
                 await conn.connection()
-        except (SparkError, TimeoutError):
-            return NodeStatus(name=name, reachable=False), {}
+        except SparkError as err:
+            return NodeStatus(name, False, problem=node_problem(err), detail=str(err)), {}
+        except TimeoutError:
+            detail = f"no SSH connection within {self._ctx.status_timeout:g} s"
+            return NodeStatus(name, False, problem=NodeProblem.UNREACHABLE, detail=detail), {}
         parts = {
             "gpu": commands.ProbePart(commands.GPU_QUERY),
             "apps": commands.ProbePart(commands.APPS_QUERY),
@@ -81,11 +90,14 @@ class StatusCollector:
             if inspected is not None and inspected.exit_status not in TIMED_OUT
             else {}
         )
+        reachable = conn.connected
         node = NodeStatus(
             name=name,
-            reachable=conn.connected,
+            reachable=reachable,
             gpu=parsers.parse_gpu(gpu, apps) if gpu is not None else None,
             memory=parsers.parse_meminfo(memory) if memory is not None else None,
+            problem=None if reachable else NodeProblem.UNREACHABLE,
+            detail=None if reachable else "the SSH connection dropped during the status probe",
         )
         return node, {s.key: states.get(s.container) for s in mine}
 
@@ -159,6 +171,17 @@ class StatusCollector:
         if elapsed <= 0 or delta < 0:
             return None
         return delta / elapsed
+
+
+def node_problem(err: SparkError) -> NodeProblem:
+    """Classify a failed connection: credentials need the user, the rest is retried."""
+    if isinstance(err, SparkAuthError):
+        return NodeProblem.AUTH_REJECTED
+    if isinstance(err, HostKeyChangedError):
+        return NodeProblem.HOST_KEY_CHANGED
+    if isinstance(err, HostKeyUnknownError):
+        return NodeProblem.HOST_KEY_UNKNOWN
+    return NodeProblem.UNREACHABLE
 
 
 def _output(part: commands.PartResult | None) -> str | None:

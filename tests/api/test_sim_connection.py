@@ -12,6 +12,7 @@ from custom_components.spark_control.api import (
     HostConfig,
     HostKeyChangedError,
     HostKeyUnknownError,
+    NodeProblem,
     SparkAuthError,
     SparkCluster,
     SparkConnectionError,
@@ -70,7 +71,11 @@ async def test_changed_host_key_never_connects(
     assert not cluster._ctx.head.connected
     status = await cluster.status()
     assert status.nodes["head"].reachable is False
+    assert status.nodes["head"].problem is NodeProblem.HOST_KEY_CHANGED
+    assert status.nodes["head"].detail is not None
+    assert sim_pair.head.host_key_fingerprint in status.nodes["head"].detail
     assert status.nodes["worker"].reachable is True
+    assert status.nodes["worker"].problem is None
 
 
 async def test_wrong_key_is_an_auth_error(sim_pair: Any, cluster_factory: ClusterFactory) -> None:
@@ -81,6 +86,8 @@ async def test_wrong_key_is_an_auth_error(sim_pair: Any, cluster_factory: Cluste
         await cluster.test_connection()
     assert sim_pair.user in str(err.value)
     assert "authorized_keys" in str(err.value)
+    status = await cluster.status()  # reported per node, never raised
+    assert {node.problem for node in status.nodes.values()} == {NodeProblem.AUTH_REJECTED}
 
 
 async def test_refused_port_is_a_connection_error_with_backoff(

@@ -71,8 +71,8 @@ class StatusCollector:
         except SparkError as err:
             return NodeStatus(name, False, problem=node_problem(err), detail=str(err)), {}
         except TimeoutError:
-            detail = f"no SSH connection within {self._ctx.status_timeout:g} s"
-            return NodeStatus(name, False, problem=NodeProblem.UNREACHABLE, detail=detail), {}
+            waited = f"no SSH connection within {self._ctx.status_timeout:g} s"
+            return NodeStatus(name, False, problem=NodeProblem.UNREACHABLE, detail=waited), {}
         parts = {
             "gpu": commands.ProbePart(commands.GPU_QUERY),
             "apps": commands.ProbePart(commands.APPS_QUERY),
@@ -82,7 +82,7 @@ class StatusCollector:
             parts["containers"] = commands.ProbePart(
                 commands.container_states(containers), keep_stderr=True
             )
-        found = await self._probe(conn, parts)
+        found, failure = await self._probe(conn, parts)
         gpu, apps, memory = (_output(found.get(key)) for key in ("gpu", "apps", "memory"))
         inspected = found.get("containers")
         states = (
@@ -91,19 +91,26 @@ class StatusCollector:
             else {}
         )
         reachable = conn.connected
+        problem: NodeProblem | None = None
+        detail: str | None = None
+        if not reachable:
+            # The connection dropped under the probe and could not be made again: say why.
+            problem = NodeProblem.UNREACHABLE if failure is None else node_problem(failure)
+            detail = "the SSH connection dropped" if failure is None else str(failure)
         node = NodeStatus(
             name=name,
             reachable=reachable,
             gpu=parsers.parse_gpu(gpu, apps) if gpu is not None else None,
             memory=parsers.parse_meminfo(memory) if memory is not None else None,
-            problem=None if reachable else NodeProblem.UNREACHABLE,
-            detail=None if reachable else "the SSH connection dropped during the status probe",
+            problem=problem,
+            detail=detail,
         )
         return node, {s.key: states.get(s.container) for s in mine}
 
     async def _probe(
         self, conn: HostConnection, parts: dict[str, commands.ProbePart]
-    ) -> dict[str, commands.PartResult]:
+    ) -> tuple[dict[str, commands.PartResult], SparkError | None]:
+        """The parts' results, or none and the error that stopped the probe."""
         timeout = self._ctx.status_timeout
         try:
             result = await conn.run(
@@ -112,9 +119,9 @@ class StatusCollector:
                 timeout=timeout,
                 check=False,
             )
-        except SparkError:
-            return {}
-        return commands.parse_probe(result.stdout)
+        except SparkError as err:
+            return {}, err
+        return commands.parse_probe(result.stdout), None
 
     async def _checkout(self) -> CheckoutInfo | None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -17,6 +18,7 @@ from .api import (
     Catalog,
     HostKeyChangedError,
     HostKeyUnknownError,
+    InvalidInputError,
     SparkAuthError,
     SparkCluster,
     SparkError,
@@ -32,6 +34,7 @@ from .const import (
     SPARK_VLLM_DOCKER_URL,
 )
 from .coordinator import (
+    SparkActivityCoordinator,
     SparkConfigEntry,
     SparkRuntimeData,
     SparkStatusCoordinator,
@@ -40,10 +43,11 @@ from .coordinator import (
 )
 from .entity import device_info
 from .entry_data import async_migrate, cluster_config, credentials
-from .health import HealthLog
+from .helpers import error_placeholders
 from .http import async_register_views
 from .jobs import SparkJobs
-from .repairs import async_watch_magpie
+from .models import SparkActivity
+from .repairs import async_offer_catalog_entry, async_watch_magpie
 from .services import async_setup_services
 from .store import HomeAssistantCatalogStorage
 from .webhook import async_setup_webhooks
@@ -70,22 +74,32 @@ async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> boo
     """Connect (test before setup), poll once, then add the platforms."""
     catalog = Catalog(HomeAssistantCatalogStorage(hass, entry.entry_id))
     await catalog.load()
-    client = SparkCluster(
-        cluster_config(entry.data),
-        credentials(entry.data),
-        session=async_get_clientsession(hass),
-        catalog=catalog,
-    )
+    client = _build_client(hass, entry, catalog)
     try:
         await _async_connect(hass, entry, client)
         status = SparkStatusCoordinator(hass, entry, client)
         updates = SparkUpdateCoordinator(hass, entry, client)
+        activity = SparkActivityCoordinator(
+            hass, entry, status, SparkActivity(catalog=tuple(catalog.models()))
+        )
+
+        def worker_reachable() -> bool:
+            node = status.data.status.nodes.get(NODE_WORKER) if status.data else None
+            return node is not None and node.reachable
+
         entry.runtime_data = SparkRuntimeData(
             client=client,
             status=status,
             updates=updates,
-            jobs=SparkJobs(hass, entry, client, status),
-            health=HealthLog(entry.entry_id),
+            activity=activity,
+            jobs=SparkJobs(
+                hass,
+                entry,
+                client,
+                activity,
+                worker_reachable=worker_reachable,
+                offer_catalog_entry=partial(async_offer_catalog_entry, hass, entry),
+            ),
         )
         await status.async_config_entry_first_refresh()
     except BaseException:
@@ -107,6 +121,23 @@ async def async_migrate_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> b
     return await async_migrate(hass, entry)
 
 
+def _build_client(hass: HomeAssistant, entry: SparkConfigEntry, catalog: Catalog) -> SparkCluster:
+    """The client for the stored data; data that no longer validates is a setup error."""
+    try:
+        return SparkCluster(
+            cluster_config(entry.data),
+            credentials(entry.data),
+            session=async_get_clientsession(hass),
+            catalog=catalog,
+        )
+    except InvalidInputError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_config",
+            translation_placeholders=error_placeholders(err),
+        ) from err
+
+
 async def _async_connect(
     hass: HomeAssistant, entry: SparkConfigEntry, client: SparkCluster
 ) -> None:
@@ -118,26 +149,26 @@ async def _async_connect(
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,
             translation_key="auth_failed",
-            translation_placeholders={"error": str(err)},
+            translation_placeholders=error_placeholders(err),
         ) from err
     except HostKeyChangedError as err:
-        async_report_host_key_changed(hass, entry, err)
+        async_report_host_key_changed(hass, entry, f"{err.host}:{err.port}", str(err))
         raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="host_key_changed",
-            translation_placeholders={"error": str(err)},
+            translation_placeholders=error_placeholders(err),
         ) from err
     except HostKeyUnknownError as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="host_key_changed",
-            translation_placeholders={"error": str(err)},
+            translation_placeholders=error_placeholders(err),
         ) from err
     except SparkError as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="setup_failed",
-            translation_placeholders={"error": str(err)},
+            translation_placeholders=error_placeholders(err),
         ) from err
     ir.async_delete_issue(hass, DOMAIN, issue_id)
 

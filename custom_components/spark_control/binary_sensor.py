@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
     BinarySensorEntity,
@@ -13,19 +16,54 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import NODE_HEAD, NODE_WORKER
 from .coordinator import SparkConfigEntry
-from .entity import DEVICE_DIARIZER, DEVICE_VLLM, SparkEntity, service_devices
+from .entity import DEVICE_DIARIZER, DEVICE_VLLM, SparkStatusEntity, service_devices
+from .models import SparkData
 
 PARALLEL_UPDATES = 0
 
-READY = BinarySensorEntityDescription(
-    key="ready", translation_key="ready", device_class=BinarySensorDeviceClass.RUNNING
-)
-REACHABLE = BinarySensorEntityDescription(
-    key="reachable",
-    translation_key="reachable",
-    device_class=BinarySensorDeviceClass.CONNECTIVITY,
-    entity_category=EntityCategory.DIAGNOSTIC,
-)
+
+@dataclass(frozen=True, kw_only=True)
+class SparkBinarySensorDescription(BinarySensorEntityDescription):
+    """A binary sensor over the status poll."""
+
+    is_on_fn: Callable[[SparkData], bool | None]
+    follows_node: bool = True
+
+
+def ready_description(device: str) -> SparkBinarySensorDescription:
+    """Readiness of one service device (None: unknown)."""
+
+    def is_on(data: SparkData) -> bool | None:
+        if device == DEVICE_VLLM:
+            return data.status.vllm.ready
+        if device == DEVICE_DIARIZER:
+            return data.addon_ready
+        service = data.status.services.get(device)
+        return None if service is None else service.ready
+
+    return SparkBinarySensorDescription(
+        key="ready",
+        translation_key="ready",
+        device_class=BinarySensorDeviceClass.RUNNING,
+        is_on_fn=is_on,
+    )
+
+
+def reachable_description(node: str) -> SparkBinarySensorDescription:
+    """Whether a Spark answers over SSH; the one entity that stays available without it."""
+
+    def is_on(data: SparkData) -> bool:
+        status = data.status.nodes.get(node)
+        return status is not None and status.reachable
+
+    return SparkBinarySensorDescription(
+        key="reachable",
+        translation_key="reachable",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=is_on,
+        follows_node=False,
+    )
 
 
 async def async_setup_entry(
@@ -34,45 +72,31 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Readiness per service device, reachability per Spark."""
-    entities: list[BinarySensorEntity] = [
-        ReadySensor(entry, device) for device in service_devices(entry)
+    entities = [
+        SparkBinarySensor(entry, device, ready_description(device))
+        for device in service_devices(entry)
     ]
-    entities.extend(ReachableSensor(entry, node) for node in (NODE_HEAD, NODE_WORKER))
+    entities.extend(
+        SparkBinarySensor(entry, node, reachable_description(node))
+        for node in (NODE_HEAD, NODE_WORKER)
+    )
     async_add_entities(entities)
 
 
-class ReadySensor(SparkEntity, BinarySensorEntity):
-    """Whether a service answers its HTTP readiness probe (None: unknown)."""
+class SparkBinarySensor(SparkStatusEntity, BinarySensorEntity):
+    """A binary sensor of one device, from the last poll."""
 
-    entity_description = READY
+    entity_description: SparkBinarySensorDescription
 
-    def __init__(self, entry: SparkConfigEntry, device: str) -> None:
-        """Attach to the service's device."""
-        super().__init__(entry, device, READY.key)
+    def __init__(
+        self, entry: SparkConfigEntry, device: str, description: SparkBinarySensorDescription
+    ) -> None:
+        """Attach to `device`."""
+        self.follows_node = description.follows_node
+        super().__init__(entry, device, description.key)
+        self.entity_description = description
 
     @property
     def is_on(self) -> bool | None:
         """From the last poll."""
-        data = self.coordinator.data
-        if self.device == DEVICE_VLLM:
-            return data.status.vllm.ready
-        if self.device == DEVICE_DIARIZER:
-            return data.addon_ready
-        service = data.status.services.get(self.device)
-        return None if service is None else service.ready
-
-
-class ReachableSensor(SparkEntity, BinarySensorEntity):
-    """Whether a Spark answers over SSH."""
-
-    entity_description = REACHABLE
-
-    def __init__(self, entry: SparkConfigEntry, node: str) -> None:
-        """Attach to the Spark's device."""
-        super().__init__(entry, node, REACHABLE.key)
-
-    @property
-    def is_on(self) -> bool:
-        """From the last poll."""
-        node = self.coordinator.data.status.nodes.get(self.device)
-        return node is not None and node.reachable
+        return self.entity_description.is_on_fn(self.coordinator.data)

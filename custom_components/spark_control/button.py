@@ -13,8 +13,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ServiceKey
 from .const import NODE_HEAD
-from .coordinator import SparkConfigEntry
-from .entity import SparkEntity
+from .coordinator import SparkConfigEntry, SparkUpdateCoordinator
+from .entity import SparkEntity, SparkStatusEntity
+from .helpers import spark_exception_handler
 from .switch import controllable_services
 
 PARALLEL_UPDATES = 1
@@ -38,7 +39,7 @@ async def async_setup_entry(
     async_add_entities(entities)
 
 
-class RestartButton(SparkEntity, ButtonEntity):
+class RestartButton(SparkStatusEntity, ButtonEntity):
     """docker restart of a speech container."""
 
     entity_description = RESTART
@@ -48,20 +49,31 @@ class RestartButton(SparkEntity, ButtonEntity):
         super().__init__(entry, key, RESTART.key)
         self.service_key = key
 
+    @spark_exception_handler
     async def async_press(self) -> None:
-        """Restart and refresh."""
-        await self.run_command(self.runtime.client.service_action(self.service_key, "restart"))
+        """Restart, then poll."""
+        try:
+            await self.coordinator.client.service_action(self.service_key, "restart")
+        finally:
+            await self.coordinator.async_refresh()
 
 
-class CheckUpdateButton(SparkEntity, ButtonEntity):
+class CheckUpdateButton(SparkEntity[SparkUpdateCoordinator], ButtonEntity):
     """Runs the update check now instead of waiting hours for the next one."""
 
     entity_description = CHECK_UPDATE
 
     def __init__(self, entry: SparkConfigEntry) -> None:
         """Attach to the head Spark (where the checkout lives)."""
-        super().__init__(entry, NODE_HEAD, CHECK_UPDATE.key)
+        super().__init__(entry.runtime_data.updates, entry, NODE_HEAD, CHECK_UPDATE.key)
 
+    @property
+    def available(self) -> bool:
+        """Pressable also after a failed check: pressing is how the user retries."""
+        return True
+
+    @spark_exception_handler
     async def async_press(self) -> None:
-        """Refresh the update coordinator; its failure shows on the update entity."""
-        await self.runtime.updates.async_refresh()
+        """Check now; a failure is raised to the caller, a result reaches the update entity."""
+        info = await self.coordinator.client.check_update()
+        self.coordinator.async_set_updated_data(info)

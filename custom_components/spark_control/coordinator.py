@@ -1,14 +1,23 @@
-"""Runtime data and the coordinators, split by change rate (status fast, updates slow)."""
+"""Runtime data and the three coordinators every entity reads.
+
+- status: polled (health, model, metrics, GPU, memory); fails when no Spark answers.
+- updates: polled every few hours (spark-vllm-docker installed vs upstream).
+- activity: pushed, never polled (swap, download and install progress, catalog, health
+  reports); it alone decides whether the status poll runs fast.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypeAlias
+from typing import Final, NoReturn, TypeAlias
 
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -17,6 +26,9 @@ from .addon import probe_addon
 from .api import (
     ClusterStatus,
     HostKeyChangedError,
+    HostKeyUnknownError,
+    NodeProblem,
+    NodeStatus,
     SparkAuthError,
     SparkCluster,
     SparkError,
@@ -30,22 +42,18 @@ from .const import (
     DEFAULT_STATUS_INTERVAL,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
+    EVENT_HEALTH_REPORT,
     FAST_POLL_INTERVAL,
     ISSUE_HOST_KEY_CHANGED,
     LOGGER,
 )
+from .health import HealthReport
+from .helpers import error_placeholders, sanitize
+from .jobs import SparkJobs
+from .models import SparkActivity, SparkData
 
-if TYPE_CHECKING:
-    from .health import HealthLog
-    from .jobs import SparkJobs
-
-
-@dataclass(frozen=True, slots=True)
-class SparkData:
-    """One status poll: the cluster snapshot plus the add-on's readiness."""
-
-    status: ClusterStatus
-    addon_ready: bool | None
+# Progress (log lines, percentages) reaches entities at most this often; transitions at once.
+ACTIVITY_MIN_INTERVAL: Final = 1.0
 
 
 @dataclass(slots=True)
@@ -55,37 +63,15 @@ class SparkRuntimeData:
     client: SparkCluster
     status: SparkStatusCoordinator
     updates: SparkUpdateCoordinator
+    activity: SparkActivityCoordinator
     jobs: SparkJobs
-    health: HealthLog
 
 
 SparkConfigEntry: TypeAlias = ConfigEntry[SparkRuntimeData]
 
 
-def raise_for_spark_error(hass: HomeAssistant, entry: SparkConfigEntry, err: SparkError) -> None:
-    """Map a client error of a poll to what the coordinator must raise."""
-    if isinstance(err, SparkAuthError):
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN,
-            translation_key="auth_failed",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    if isinstance(err, HostKeyChangedError):
-        async_report_host_key_changed(hass, entry, err)
-        raise UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="host_key_changed",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    raise UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key="update_failed",
-        translation_placeholders={"error": str(err)},
-    ) from err
-
-
 def async_report_host_key_changed(
-    hass: HomeAssistant, entry: ConfigEntry, err: HostKeyChangedError
+    hass: HomeAssistant, entry: ConfigEntry, host: str, error: str
 ) -> None:
     """Raise a repair issue: the user must re-confirm the key (reconfigure)."""
     ir.async_create_issue(
@@ -95,7 +81,43 @@ def async_report_host_key_changed(
         is_fixable=False,
         severity=ir.IssueSeverity.ERROR,
         translation_key=ISSUE_HOST_KEY_CHANGED,
-        translation_placeholders={"host": f"{err.host}:{err.port}", "error": str(err)},
+        translation_placeholders={"host": host, "error": sanitize(error)},
+    )
+
+
+def _raise_poll_error(hass: HomeAssistant, entry: SparkConfigEntry, err: SparkError) -> NoReturn:
+    """A poll that raised: rejected key → reauth, changed host key → repair, else retry."""
+    if isinstance(err, SparkAuthError):
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="auth_failed",
+            translation_placeholders=error_placeholders(err),
+        ) from err
+    if isinstance(err, HostKeyChangedError | HostKeyUnknownError):
+        _stop_for_host_key(hass, entry, f"{err.host}:{err.port}", str(err))
+    raise UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key="update_failed",
+        translation_placeholders=error_placeholders(err),
+    ) from err
+
+
+def _stop_for_host_key(
+    hass: HomeAssistant, entry: SparkConfigEntry, host: str, error: str
+) -> NoReturn:
+    """Repair issue, then stop: setup refuses the key; a running entry reloads into that."""
+    async_report_host_key_changed(hass, entry, host, error)
+    if entry.state is ConfigEntryState.SETUP_IN_PROGRESS:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="host_key_changed",
+            translation_placeholders={"error": sanitize(error)},
+        )
+    hass.config_entries.async_schedule_reload(entry.entry_id)
+    raise UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key="host_key_changed",
+        translation_placeholders={"error": sanitize(error)},
     )
 
 
@@ -117,17 +139,18 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
             update_interval=self.normal_interval,
         )
         self.client = client
+        self._lost: set[str] = set()
 
     def set_fast_poll(self, fast: bool) -> None:
-        """Poll every FAST_POLL_INTERVAL while a swap, download or update runs."""
+        """Poll every FAST_POLL_INTERVAL while a job runs (decided by the activity coordinator)."""
         self.update_interval = FAST_POLL_INTERVAL if fast else self.normal_interval
 
     async def _async_update_data(self) -> SparkData:
         try:
             status = await self.client.status()
         except SparkError as err:
-            raise_for_spark_error(self.hass, self.config_entry, err)
-            raise  # pragma: no cover - raise_for_spark_error always raises
+            _raise_poll_error(self.hass, self.config_entry, err)
+        self._check_nodes(status)
         addon_url = self.config_entry.data.get(CONF_ADDON_URL)
         addon_ready = (
             await probe_addon(
@@ -138,7 +161,62 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
             if addon_url
             else None
         )
+        self._log_changes(status, addon_ready)
         return SparkData(status=status, addon_ready=addon_ready)
+
+    def _check_nodes(self, status: ClusterStatus) -> None:
+        """Credentials first (they stop polling), then fail when no Spark answers at all."""
+        nodes = list(status.nodes.values())
+        for node in nodes:
+            if node.problem is NodeProblem.AUTH_REJECTED:
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="auth_failed",
+                    translation_placeholders={"error": sanitize(node.detail or "")},
+                )
+            if node.problem in (NodeProblem.HOST_KEY_CHANGED, NodeProblem.HOST_KEY_UNKNOWN):
+                config = self.client.config
+                host = config.worker if node.name == "worker" else config.head
+                where = node.name if host is None else f"{host.host}:{host.port}"
+                _stop_for_host_key(self.hass, self.config_entry, where, node.detail or "")
+        if nodes and not any(node.reachable for node in nodes):
+            self._log_changes(status, None)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cluster_unreachable",
+                translation_placeholders={
+                    "error": " / ".join(sanitize(node.detail or "") for node in nodes)
+                },
+            )
+
+    def _log_changes(self, status: ClusterStatus, addon_ready: bool | None) -> None:
+        """One warning when a Spark or service is lost, one info line when it is back.
+
+        A check whose answer is unknown (None) changes nothing; with no Spark reachable only
+        the Sparks themselves are judged.
+        """
+        checks: dict[str, tuple[bool | None, str]] = {
+            f"Spark {node.name}": (node.reachable, _node_reason(node))
+            for node in status.nodes.values()
+        }
+        if any(node.reachable for node in status.nodes.values()):
+            head = status.nodes.get("head")
+            vllm_up = status.vllm.ready if head is not None and head.reachable else None
+            checks["vLLM"] = (vllm_up, "not serving")
+            for key, service in status.services.items():
+                checks[key.capitalize()] = (service.ready, "not answering its readiness check")
+            checks["Diarizer add-on"] = (addon_ready, "not answering /health")
+        for subject, (up, reason) in checks.items():
+            if up is False and subject not in self._lost:
+                self._lost.add(subject)
+                LOGGER.warning("%s is unavailable: %s", subject, reason)
+            elif up is True and subject in self._lost:
+                self._lost.discard(subject)
+                LOGGER.info("%s is available again", subject)
+
+
+def _node_reason(node: NodeStatus) -> str:
+    return sanitize(node.detail or (node.problem or NodeProblem.UNREACHABLE).value)
 
 
 class SparkUpdateCoordinator(DataUpdateCoordinator[UpdateInfo]):
@@ -163,5 +241,90 @@ class SparkUpdateCoordinator(DataUpdateCoordinator[UpdateInfo]):
         try:
             return await self.client.check_update()
         except SparkError as err:
-            raise_for_spark_error(self.hass, self.config_entry, err)
-            raise  # pragma: no cover - raise_for_spark_error always raises
+            _raise_poll_error(self.hass, self.config_entry, err)
+
+
+class SparkActivityCoordinator(DataUpdateCoordinator[SparkActivity]):
+    """Jobs, catalog and health reports, pushed by the integration (never polled).
+
+    Changes are coalesced: transitions are published at once, progress at most once per
+    ACTIVITY_MIN_INTERVAL, so a chatty log does not write state per line. Each publish also
+    sets the status poll rate: fast while any job runs.
+    """
+
+    config_entry: SparkConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SparkConfigEntry,
+        status: SparkStatusCoordinator,
+        initial: SparkActivity,
+    ) -> None:
+        """Start from `initial` (the loaded catalog)."""
+        super().__init__(
+            hass, LOGGER, config_entry=entry, name=f"{DOMAIN} activity", update_interval=None
+        )
+        self.data = initial
+        self._status = status
+        self._pending: SparkActivity | None = None
+        self._published_at = 0.0
+        self._flush: asyncio.TimerHandle | None = None
+
+    @property
+    def latest(self) -> SparkActivity:
+        """The newest activity, including a change not yet published."""
+        return self._pending if self._pending is not None else self.data
+
+    @callback
+    def async_change(
+        self, change: Callable[[SparkActivity], SparkActivity], *, now: bool = False
+    ) -> None:
+        """Apply `change` to the newest activity; publish now or within the interval."""
+        new = change(self.latest)
+        wait = ACTIVITY_MIN_INTERVAL - (time.monotonic() - self._published_at)
+        if now or wait <= 0:
+            self._publish(new)
+            return
+        self._pending = new
+        if self._flush is None:
+            self._flush = self.hass.loop.call_later(wait, self._publish_pending)
+
+    @callback
+    def _publish_pending(self) -> None:
+        self._flush = None
+        if self._pending is not None:
+            self._publish(self._pending)
+
+    @callback
+    def _publish(self, activity: SparkActivity) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        self._pending = None
+        self._published_at = time.monotonic()
+        self._status.set_fast_poll(activity.busy)
+        if activity.busy != self.data.busy and self.config_entry.state is ConfigEntryState.LOADED:
+            # A job started or the last one ended: poll at the new rate, starting now.
+            self.config_entry.async_create_background_task(
+                self.hass, self._status.async_request_refresh(), f"{DOMAIN} poll after job change"
+            )
+        self.async_set_updated_data(activity)
+
+    @callback
+    def async_record_health(self, report: HealthReport) -> None:
+        """A health report (HTTP view or webhook): count it, show it, put it on the bus."""
+        self.async_change(
+            lambda activity: replace(activity, health=activity.health.with_report(report)),
+            now=True,
+        )
+        self.hass.bus.async_fire(
+            EVENT_HEALTH_REPORT, report.as_event_data(self.config_entry.entry_id)
+        )
+
+    async def async_shutdown(self) -> None:
+        """Drop a pending publish (unload)."""
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        await super().async_shutdown()

@@ -49,7 +49,8 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """What a bug report needs, without secrets or addresses."""
     runtime = entry.runtime_data
-    download = runtime.client.download_progress
+    activity = runtime.activity.data
+    download = activity.download
     updates = runtime.updates.data
     status = asdict(runtime.status.data.status)
     if status["checkout"] is not None:
@@ -58,10 +59,11 @@ async def async_get_config_entry_diagnostics(
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "status": status,
         "addon_ready": runtime.status.data.addon_ready,
-        "swap": asdict(runtime.client.swap_progress),
+        "swap": asdict(activity.swap),
         "swap_log_tail": runtime.client.swap_log[-20:],
         "download": None if download is None else asdict(download),
         "update": None if updates is None else asdict(updates),
-        "health_failures": dict(runtime.health.failures),
-        "catalog": [asdict(model) for model in runtime.client.catalog.models()],
+        "install": None if activity.install is None else asdict(activity.install),
+        "health_failures": dict(activity.health.failures),
+        "catalog": [asdict(model) for model in activity.catalog],
     }

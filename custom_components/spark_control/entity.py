@@ -1,23 +1,16 @@
-"""Base entity and devices: one per Spark, one per service linked to its Spark."""
+"""Base entities and devices: one device per Spark, one per service linked to its Spark."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
-from .api import (
-    HostKeyChangedError,
-    InvalidInputError,
-    SparkAuthError,
-    SparkError,
-    SwapInProgressError,
-)
 from .const import CONF_ADDON_URL, DOMAIN, NODE_HEAD, NODE_WORKER, SERVICE_KEYS
-from .coordinator import SparkConfigEntry, SparkRuntimeData, SparkStatusCoordinator
+from .coordinator import SparkActivityCoordinator, SparkConfigEntry, SparkStatusCoordinator
+
+CoordinatorT = TypeVar("CoordinatorT", bound=DataUpdateCoordinator[Any])
 
 DEVICE_VLLM: Final = "vllm"
 DEVICE_DIARIZER: Final = "diarizer"
@@ -77,52 +70,89 @@ def device_info(entry: SparkConfigEntry, device: str) -> DeviceInfo:
     return info
 
 
-class SparkEntity(CoordinatorEntity[SparkStatusCoordinator]):
-    """An entity of one device of the cluster, fed by the status coordinator."""
+def device_node(entry: SparkConfigEntry, device: str) -> str | None:
+    """The Spark a device needs reachable: itself, its host Spark, or none (add-on, other host)."""
+    if device in (NODE_HEAD, NODE_WORKER):
+        return device
+    if device == DEVICE_VLLM:
+        return NODE_HEAD
+    node = entry.data.get(f"{device}_node")
+    return node if node in (NODE_HEAD, NODE_WORKER) else None
+
+
+class SparkEntity(CoordinatorEntity[CoordinatorT]):
+    """An entity of one device of the cluster, reading only its coordinators' data.
+
+    `also` names further coordinators the entity reads (the select reads the catalog from the
+    activity coordinator); the entity follows their updates and their availability too.
+    """
 
     _attr_has_entity_name = True
 
-    def __init__(self, entry: SparkConfigEntry, device: str, key: str) -> None:
+    def __init__(
+        self,
+        coordinator: CoordinatorT,
+        entry: SparkConfigEntry,
+        device: str,
+        key: str,
+        *,
+        also: tuple[DataUpdateCoordinator[Any], ...] = (),
+    ) -> None:
         """Unique id `<machine id>_<device>_<key>`: stable across address changes."""
-        super().__init__(entry.runtime_data.status)
+        super().__init__(coordinator)
         self.device = device
+        self._also = also
         self._attr_unique_id = f"{entry.unique_id}_{device}_{key}"
         self._attr_device_info = device_info(entry, device)
 
+    async def async_added_to_hass(self) -> None:
+        """Follow the further coordinators as well."""
+        await super().async_added_to_hass()
+        for other in self._also:
+            self.async_on_remove(other.async_add_listener(self._handle_coordinator_update))
+
     @property
-    def runtime(self) -> SparkRuntimeData:
-        """The entry's runtime data."""
-        return self.coordinator.config_entry.runtime_data
-
-    async def run_command(self, command: Awaitable[Any]) -> None:
-        """Await a client command, translate its errors, then refresh now (never optimistic).
-
-        A direct refresh, not the debounced request: two commands in a row must both show.
-        """
-        try:
-            await command
-        except SparkError as err:
-            raise translate_spark_error(err) from err
-        finally:
-            await self.coordinator.async_refresh()
-
-
-def translate_spark_error(err: SparkError) -> HomeAssistantError:
-    """The translated HA error for a client error raised by a command."""
-    placeholders = {"error": str(err)}
-    if isinstance(err, InvalidInputError):
-        return ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_input",
-            translation_placeholders=placeholders,
+    def available(self) -> bool:
+        """Every coordinator read has data, and the entity's own check passes."""
+        return (
+            super().available
+            and all(other.last_update_success for other in self._also)
+            and self.dependencies_available()
         )
-    if isinstance(err, SwapInProgressError):
-        return HomeAssistantError(translation_domain=DOMAIN, translation_key="swap_in_progress")
-    key = "command_failed"
-    if isinstance(err, SparkAuthError):
-        key = "auth_failed"
-    elif isinstance(err, HostKeyChangedError):
-        key = "host_key_changed"
-    return HomeAssistantError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
+
+    def dependencies_available(self) -> bool:
+        """What else this entity needs (a reachable Spark, a serving vLLM); True by default."""
+        return True
+
+
+class SparkStatusEntity(SparkEntity[SparkStatusCoordinator]):
+    """An entity of the status poll: unavailable while the Spark its device needs is away."""
+
+    follows_node = True
+
+    def __init__(
+        self,
+        entry: SparkConfigEntry,
+        device: str,
+        key: str,
+        *,
+        also: tuple[DataUpdateCoordinator[Any], ...] = (),
+    ) -> None:
+        """Attach to `device`; depend on the Spark that hosts it."""
+        super().__init__(entry.runtime_data.status, entry, device, key, also=also)
+        self.node = device_node(entry, device) if self.follows_node else None
+
+    def dependencies_available(self) -> bool:
+        """The hosting Spark is reachable (a Spark's own reachability sensor never depends)."""
+        if self.node is None:
+            return True
+        node = self.coordinator.data.status.nodes.get(self.node)
+        return node is not None and node.reachable
+
+
+class SparkActivityEntity(SparkEntity[SparkActivityCoordinator]):
+    """An entity of the integration's own activity (jobs, health reports): always available."""
+
+    def __init__(self, entry: SparkConfigEntry, device: str, key: str) -> None:
+        """Attach to `device`."""
+        super().__init__(entry.runtime_data.activity, entry, device, key)

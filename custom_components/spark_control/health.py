@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Final
 
-from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .const import EVENT_HEALTH_REPORT
+from .helpers import sanitize
 
 HEALTH_SERVICES: Final = ("vllm", "parakeet", "magpie", "diarizer")
+MAX_SOURCE: Final = 100
+MAX_ERROR: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)
 class HealthReport:
-    """One validated report."""
+    """One validated report; `source` and `error` hold no control characters."""
 
     service: str
     ok: bool
@@ -24,6 +27,26 @@ class HealthReport:
     error: str | None
     ms: float | None
     received: datetime
+
+    @classmethod
+    def create(
+        cls,
+        service: str,
+        ok: bool,
+        *,
+        source: str | None = None,
+        error: str | None = None,
+        ms: float | None = None,
+    ) -> HealthReport:
+        """A report received now; free text is made one printable line (bus, logbook)."""
+        return cls(
+            service,
+            ok,
+            None if source is None else sanitize(source, MAX_SOURCE) or None,
+            None if error is None else sanitize(error, MAX_ERROR) or None,
+            ms,
+            dt_util.utcnow(),
+        )
 
     def as_event_data(self, entry_id: str) -> dict[str, Any]:
         """Bus event payload (automation trigger data)."""
@@ -37,28 +60,20 @@ class HealthReport:
         }
 
 
-@dataclass(slots=True)
-class HealthLog:
+def _no_failures() -> Mapping[str, int]:
+    return MappingProxyType(dict.fromkeys(HEALTH_SERVICES, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class HealthState:
     """What the sensors show: the last report and failures counted per service."""
 
-    entry_id: str
     last: HealthReport | None = None
-    failures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(HEALTH_SERVICES, 0))
+    failures: Mapping[str, int] = field(default_factory=_no_failures)
 
-    def record(
-        self,
-        hass: HomeAssistant,
-        service: str,
-        ok: bool,
-        *,
-        source: str | None = None,
-        error: str | None = None,
-        ms: float | None = None,
-    ) -> HealthReport:
-        """Store a report, count a failure, and put it on the bus (and so in the logbook)."""
-        report = HealthReport(service, ok, source, error, ms, dt_util.utcnow())
-        self.last = report
-        if not ok and service in self.failures:  # other names are recorded, not counted
-            self.failures[service] += 1
-        hass.bus.async_fire(EVENT_HEALTH_REPORT, report.as_event_data(self.entry_id))
-        return report
+    def with_report(self, report: HealthReport) -> HealthState:
+        """The state after `report` (a failure counts once)."""
+        failures = dict(self.failures)
+        if not report.ok and report.service in failures:  # other names are recorded, not counted
+            failures[report.service] += 1
+        return HealthState(report, MappingProxyType(failures))

@@ -13,11 +13,9 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 from .const import CONF_ADDON_URL, DOMAIN
 from .coordinator import SparkConfigEntry
-from .health import HEALTH_SERVICES
+from .health import HEALTH_SERVICES, MAX_ERROR, MAX_SOURCE, HealthReport
 
 MAX_BODY: Final = 8192
-MAX_SOURCE: Final = 100
-MAX_ERROR: Final = 1000
 MAX_MS: Final = 86_400_000.0
 
 
@@ -144,14 +142,13 @@ class HealthEventView(HomeAssistantView):
         entry = _loaded_entry(request.app[KEY_HASS], report.get("config_entry_id"))
         if entry is None:
             return self.json_message("No Spark Control cluster is loaded", HTTPStatus.NOT_FOUND)
-        runtime = entry.runtime_data
-        runtime.health.record(
-            request.app[KEY_HASS],
-            report["service"],
-            report["ok"],
-            source=report.get("source"),
-            error=report.get("error"),
-            ms=report.get("ms"),
+        entry.runtime_data.activity.async_record_health(
+            HealthReport.create(
+                report["service"],
+                report["ok"],
+                source=report.get("source"),
+                error=report.get("error"),
+                ms=report.get("ms"),
+            )
         )
-        runtime.status.async_update_listeners()
         return self.json({"recorded": True})

@@ -1,10 +1,18 @@
-"""Long work (model swap, download, update) as entry background tasks, with bus events."""
+"""Long work (model swap, download, update install) driven here, published as activity.
+
+Jobs run as entry background tasks (swap, download) or under the caller (install); every
+change reaches entities through the activity coordinator, and bus events mark transitions.
+This module does not import the coordinators: it writes to an `ActivitySink`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, Protocol
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -18,6 +26,7 @@ from .api import (
     SwapInProgressError,
     SwapProgress,
     SwapState,
+    UpdateInfo,
 )
 from .const import (
     CONF_SWAP_TIMEOUT,
@@ -28,27 +37,47 @@ from .const import (
     ISSUE_RESTART_MODEL,
     LOGGER,
 )
-from .repairs import async_offer_catalog_entry
+from .helpers import sanitize
+from .models import InstallProgress, SparkActivity
 
-if TYPE_CHECKING:
-    from .coordinator import SparkConfigEntry, SparkStatusCoordinator
+Change = Callable[[SparkActivity], SparkActivity]
+
+
+class ActivitySink(Protocol):
+    """Where job progress goes (the activity coordinator)."""
+
+    @property
+    def latest(self) -> SparkActivity:
+        """The newest activity, published or not."""
+
+    def async_change(self, change: Change, *, now: bool = False) -> None:
+        """Apply a change; `now` publishes at once (a transition)."""
 
 
 class SparkJobs:
-    """Starts swaps and downloads without holding the caller, and reports their progress."""
+    """Starts swaps and downloads without holding the caller, runs installs, reports progress."""
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: SparkConfigEntry,
+        entry: ConfigEntry,
         client: SparkCluster,
-        status: SparkStatusCoordinator,
+        activity: ActivitySink,
+        *,
+        worker_reachable: Callable[[], bool],
+        offer_catalog_entry: Callable[[str, LaunchMode], None],
     ) -> None:
-        """Bind to the entry (task owner), its client and its status coordinator."""
+        """Bind to the entry (task owner), its client and where progress goes.
+
+        `offer_catalog_entry(repo_id, mode)` is called for a finished download that is not in
+        the catalog (the repairs module's "Add to catalog" issue).
+        """
         self.hass = hass
         self.entry = entry
         self.client = client
-        self.status = status
+        self.activity = activity
+        self._worker_reachable = worker_reachable
+        self._offer_catalog_entry = offer_catalog_entry
         self._swap_task: asyncio.Task[None] | None = None
         self._download_task: asyncio.Task[None] | None = None
         self._last_swap_state: SwapState | None = None
@@ -65,8 +94,10 @@ class SparkJobs:
         """Whether a download task is alive."""
         return self._download_task is not None and not self._download_task.done()
 
-    def _update_poll_rate(self) -> None:
-        self.status.set_fast_poll(self.swap_running or self.download_running)
+    @property
+    def install_running(self) -> bool:
+        """Whether an update install runs."""
+        return self.activity.latest.install_running
 
     # --- swap ------------------------------------------------------------------------------
 
@@ -77,7 +108,7 @@ class SparkJobs:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="unknown_model",
-                translation_placeholders={"model": model},
+                translation_placeholders={"model": sanitize(model, 200)},
             )
         return found.key
 
@@ -87,31 +118,39 @@ class SparkJobs:
         key = self.resolve_model(model)
         if self.swap_running:
             raise HomeAssistantError(translation_domain=DOMAIN, translation_key="swap_in_progress")
+        found = self.client.catalog.get(key)
+        if found is not None and found.mode == "cluster" and not self._worker_reachable():
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="worker_unreachable",
+                translation_placeholders={"model": found.repo_id},
+            )
         self._last_swap_state = None
+        self.activity.async_change(lambda a: replace(a, swap_running=True), now=True)
         self._swap_task = self.entry.async_create_background_task(
             self.hass, self._run_swap(key), f"{DOMAIN} swap to {key}"
         )
-        self._update_poll_rate()
 
     async def _run_swap(self, key: str) -> None:
         timeout = self.entry.options.get(CONF_SWAP_TIMEOUT, DEFAULT_SWAP_TIMEOUT)
         try:
-            await self.client.swap_model(key, self._on_swap_progress, timeout=timeout)
+            result = await self.client.swap_model(key, self._on_swap_progress, timeout=timeout)
         except SwapInProgressError:
             LOGGER.warning("A model swap was already running on the Sparks")
         except SparkError as err:
-            LOGGER.error("Model swap to %s failed: %s", key, err)
+            LOGGER.error("Model swap to %s failed: %s", key, sanitize(err))
             self._on_swap_progress(self.client.swap_progress)
         else:
+            self._on_swap_progress(result)
             ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_RESTART_MODEL}_{self.entry.entry_id}")
         finally:
             self._swap_task = None
-            self._update_poll_rate()
-            await self.status.async_request_refresh()
+            self.activity.async_change(lambda a: replace(a, swap_running=False), now=True)
 
     @callback
     def _on_swap_progress(self, progress: SwapProgress) -> None:
-        if progress.state != self._last_swap_state:
+        transition = progress.state != self._last_swap_state
+        if transition:
             self._last_swap_state = progress.state
             self.hass.bus.async_fire(
                 EVENT_SWAP,
@@ -119,10 +158,10 @@ class SparkJobs:
                     "config_entry_id": self.entry.entry_id,
                     "state": progress.state.value,
                     "model": progress.model,
-                    "error": progress.error,
+                    "error": None if progress.error is None else sanitize(progress.error),
                 },
             )
-        self.status.async_update_listeners()
+        self.activity.async_change(lambda a: replace(a, swap=progress), now=transition)
 
     # --- download --------------------------------------------------------------------------
 
@@ -141,12 +180,12 @@ class SparkJobs:
                 translation_domain=DOMAIN, translation_key="download_in_progress"
             )
         self._last_download_event = None
+        self.activity.async_change(lambda a: replace(a, download_running=True), now=True)
         self._download_task = self.entry.async_create_background_task(
             self.hass,
             self._run_download(repo_id, target, revision, add_to_catalog, name),
             f"{DOMAIN} download {repo_id}",
         )
-        self._update_poll_rate()
 
     async def _run_download(
         self,
@@ -164,31 +203,85 @@ class SparkJobs:
             if result.state == DownloadState.COMPLETED and self.client.catalog.get(repo_id) is None:
                 if add_to_catalog:
                     await self.client.catalog.add(repo_id, name=name, mode=target)
+                    self.async_catalog_changed()
                 else:  # the seed's "Add to catalog" dialog, as a fixable repair issue
-                    async_offer_catalog_entry(self.hass, self.entry, repo_id, target)
+                    self._offer_catalog_entry(repo_id, target)
         except SparkError as err:
-            LOGGER.error("Download of %s failed: %s", repo_id, err)
+            LOGGER.error("Download of %s failed: %s", repo_id, sanitize(err))
             progress = self.client.download_progress
             if progress is not None:
                 self._on_download_progress(progress)
         finally:
             self._download_task = None
-            self._update_poll_rate()
-            self.status.async_update_listeners()
+            self.activity.async_change(lambda a: replace(a, download_running=False), now=True)
 
     @callback
     def _on_download_progress(self, progress: DownloadProgress) -> None:
         marker = (progress.state, int(progress.percent or 0))
         if marker != self._last_download_event:
+            transition = (
+                self._last_download_event is None or marker[0] != self._last_download_event[0]
+            )
             self._last_download_event = marker
             self.hass.bus.async_fire(EVENT_DOWNLOAD, download_event_data(self.entry, progress))
-        self.status.async_update_listeners()
+        else:
+            transition = False
+        self.activity.async_change(lambda a: replace(a, download=progress), now=transition)
 
     async def async_cancel_download(self) -> None:
         """Cancel the running download; ServiceValidationError when none runs."""
         if not self.download_running:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_download")
         await self.client.cancel_download()
+
+    # --- update install ----------------------------------------------------------------
+
+    async def async_install(self) -> UpdateInfo:
+        """`git pull` + build under the caller; progress is published as it streams."""
+        if self.install_running:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="install_in_progress"
+            )
+        self.activity.async_change(lambda a: replace(a, install=InstallProgress()), now=True)
+        try:
+            info = await self.client.apply_update(self._on_install_log)
+        except SparkError as err:
+            self._end_install(sanitize(err))
+            raise
+        except BaseException:
+            self._end_install("cancelled")
+            raise
+        self._end_install(None)
+        return info
+
+    @callback
+    def _on_install_log(self, line: str) -> None:
+        text = sanitize(line)
+
+        def change(activity: SparkActivity) -> SparkActivity:
+            install = activity.install or InstallProgress()
+            return replace(
+                activity,
+                install=replace(install, log_lines=install.log_lines + 1, last_log_line=text),
+            )
+
+        self.activity.async_change(change)
+
+    @callback
+    def _end_install(self, error: str | None) -> None:
+        def change(activity: SparkActivity) -> SparkActivity:
+            install = activity.install or InstallProgress()
+            return replace(activity, install=replace(install, running=False, error=error))
+
+        self.activity.async_change(change, now=True)
+
+    # --- catalog -----------------------------------------------------------------------
+
+    @callback
+    def async_catalog_changed(self) -> None:
+        """Publish the catalog after an edit (select options, diagnostics)."""
+        models = tuple(self.client.catalog.models())
+        self.activity.async_change(lambda a: replace(a, catalog=models), now=True)
 
     async def async_shutdown(self) -> None:
         """Cancel our tasks before the client closes (unload)."""
@@ -198,7 +291,7 @@ class SparkJobs:
                 await asyncio.gather(task, return_exceptions=True)
 
 
-def download_event_data(entry: SparkConfigEntry, progress: DownloadProgress) -> dict[str, Any]:
+def download_event_data(entry: ConfigEntry, progress: DownloadProgress) -> dict[str, Any]:
     """Bus event payload for download progress."""
     return {
         "config_entry_id": entry.entry_id,
@@ -210,5 +303,5 @@ def download_event_data(entry: SparkConfigEntry, progress: DownloadProgress) -> 
         "bytes_total": progress.bytes_total,
         "rate_bps": progress.rate_bps,
         "eta_s": progress.eta_s,
-        "error": progress.error,
+        "error": None if progress.error is None else sanitize(progress.error),
     }

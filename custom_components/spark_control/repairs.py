@@ -223,7 +223,7 @@ class AddToCatalogFlow(RepairsFlow):
                 errors["base"] = "invalid_model"
                 placeholders["error"] = str(err)
             else:
-                runtime.status.async_update_listeners()
+                runtime.jobs.async_catalog_changed()
                 return self.async_create_entry(data={})
         schema = _catalog_schema(self._repo_id, self._mode)
         if user_input is not None:

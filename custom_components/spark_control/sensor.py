@@ -1,10 +1,11 @@
-"""Sensors: swap and download progress, vLLM metrics, GPU and memory per Spark, health reports."""
+"""Sensors: swap and download progress, vLLM state and metrics, GPU and memory per Spark,
+health reports. Each reads one coordinator through its description."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from functools import partial
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -25,42 +26,45 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import NodeStatus, SwapState
 from .const import NODE_HEAD, NODE_WORKER
-from .coordinator import SparkConfigEntry, SparkRuntimeData
-from .entity import DEVICE_VLLM, SparkEntity, service_devices
+from .coordinator import SparkConfigEntry
+from .entity import DEVICE_VLLM, SparkActivityEntity, SparkStatusEntity, service_devices
 from .health import HEALTH_SERVICES
+from .models import SparkActivity, SparkData
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class SparkSensorDescription(SensorEntityDescription):
-    """A cluster-level sensor reading the runtime data (status, swap, download, health)."""
+class StatusSensorDescription(SensorEntityDescription):
+    """A vLLM sensor over the status poll."""
 
-    value_fn: Callable[[SparkRuntimeData], Any]
-    attributes_fn: Callable[[SparkRuntimeData], Mapping[str, Any] | None] = lambda _: None
+    value_fn: Callable[[SparkData], Any]
+    available_fn: Callable[[SparkData], bool] = lambda _: True
 
 
 @dataclass(frozen=True, kw_only=True)
 class NodeSensorDescription(SensorEntityDescription):
-    """A per-Spark sensor reading that node's status."""
+    """A per-Spark sensor over that Spark's status."""
 
     value_fn: Callable[[NodeStatus], float | int | None]
 
 
-def _swap_progress(runtime: SparkRuntimeData) -> float | None:
-    progress = runtime.client.swap_progress
-    if progress.state == SwapState.READY:
+@dataclass(frozen=True, kw_only=True)
+class ActivitySensorDescription(SensorEntityDescription):
+    """A sensor over the integration's activity (swap, download, health reports)."""
+
+    value_fn: Callable[[SparkActivity], Any]
+    attributes_fn: Callable[[SparkActivity], Mapping[str, Any] | None] = lambda _: None
+
+
+def _swap_progress(activity: SparkActivity) -> float | None:
+    if activity.swap.state == SwapState.READY:
         return 100.0
-    return progress.shard_percent
+    return activity.swap.shard_percent
 
 
-def _download_percent(runtime: SparkRuntimeData) -> float | None:
-    progress = runtime.client.download_progress
-    return None if progress is None else progress.percent
-
-
-def _download_attributes(runtime: SparkRuntimeData) -> Mapping[str, Any] | None:
-    progress = runtime.client.download_progress
+def _download_attributes(activity: SparkActivity) -> Mapping[str, Any] | None:
+    progress = activity.download
     if progress is None:
         return None
     return {
@@ -75,13 +79,8 @@ def _download_attributes(runtime: SparkRuntimeData) -> Mapping[str, Any] | None:
     }
 
 
-def _last_report(runtime: SparkRuntimeData) -> datetime | None:
-    report = runtime.health.last
-    return None if report is None else report.received
-
-
-def _last_report_attributes(runtime: SparkRuntimeData) -> Mapping[str, Any] | None:
-    report = runtime.health.last
+def _last_report_attributes(activity: SparkActivity) -> Mapping[str, Any] | None:
+    report = activity.health.last
     if report is None:
         return None
     return {
@@ -93,80 +92,108 @@ def _last_report_attributes(runtime: SparkRuntimeData) -> Mapping[str, Any] | No
     }
 
 
-def _kv_cache(runtime: SparkRuntimeData) -> float | None:
-    usage = runtime.status.data.status.vllm.kv_cache_usage
+def _kv_cache(data: SparkData) -> float | None:
+    usage = data.status.vllm.kv_cache_usage
     return None if usage is None else round(usage * 100, 1)
 
 
-CLUSTER_SENSORS: tuple[SparkSensorDescription, ...] = (
-    SparkSensorDescription(
+def _vllm_state(data: SparkData) -> str | None:
+    """`ready`, `down` (the head answers, vLLM does not), or unknown."""
+    ready = data.status.vllm.ready
+    return None if ready is None else ("ready" if ready else "down")
+
+
+def _vllm_serving(data: SparkData) -> bool:
+    """Metrics mean something only while vLLM serves; otherwise unavailable, never 0."""
+    return data.status.vllm.ready is True
+
+
+ACTIVITY_SENSORS: tuple[ActivitySensorDescription, ...] = (
+    ActivitySensorDescription(
         key="swap_state",
         translation_key="swap_state",
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in SwapState],
-        value_fn=lambda runtime: runtime.client.swap_progress.state.value,
-        attributes_fn=lambda runtime: {
-            "model": runtime.client.swap_progress.model,
-            "last_log_line": runtime.client.swap_progress.last_log_line,
-            "error": runtime.client.swap_progress.error,
-            "stalled": runtime.client.swap_progress.stalled,
+        value_fn=lambda activity: activity.swap.state.value,
+        attributes_fn=lambda activity: {
+            "model": activity.swap.model,
+            "last_log_line": activity.swap.last_log_line,
+            "error": activity.swap.error,
+            "stalled": activity.swap.stalled,
         },
     ),
-    SparkSensorDescription(
+    ActivitySensorDescription(
         key="swap_progress",
         translation_key="swap_progress",
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=0,
         value_fn=_swap_progress,
     ),
-    SparkSensorDescription(
+    ActivitySensorDescription(
+        key="download_progress",
+        translation_key="download_progress",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=lambda activity: None if activity.download is None else activity.download.percent,
+        attributes_fn=_download_attributes,
+    ),
+    ActivitySensorDescription(
+        key="last_health_report",
+        translation_key="last_health_report",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda activity: (
+            None if activity.health.last is None else activity.health.last.received
+        ),
+        attributes_fn=_last_report_attributes,
+    ),
+)
+
+VLLM_SENSORS: tuple[StatusSensorDescription, ...] = (
+    StatusSensorDescription(
+        key="vllm_state",
+        translation_key="vllm_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=["ready", "down"],
+        value_fn=_vllm_state,
+    ),
+    StatusSensorDescription(
         key="context_length",
         translation_key="context_length",
         native_unit_of_measurement="tokens",
-        value_fn=lambda runtime: runtime.status.data.status.vllm.max_model_len,
+        value_fn=lambda data: data.status.vllm.max_model_len,
+        available_fn=_vllm_serving,
     ),
-    SparkSensorDescription(
+    StatusSensorDescription(
         key="tokens_per_second",
         translation_key="tokens_per_second",
         native_unit_of_measurement="tokens/s",
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
-        value_fn=lambda runtime: runtime.status.data.status.vllm.tokens_per_second,
+        value_fn=lambda data: data.status.vllm.tokens_per_second,
+        available_fn=_vllm_serving,
     ),
-    SparkSensorDescription(
+    StatusSensorDescription(
         key="requests_running",
         translation_key="requests_running",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda runtime: runtime.status.data.status.vllm.requests_running,
+        value_fn=lambda data: data.status.vllm.requests_running,
+        available_fn=_vllm_serving,
     ),
-    SparkSensorDescription(
+    StatusSensorDescription(
         key="requests_waiting",
         translation_key="requests_waiting",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda runtime: runtime.status.data.status.vllm.requests_waiting,
+        value_fn=lambda data: data.status.vllm.requests_waiting,
+        available_fn=_vllm_serving,
     ),
-    SparkSensorDescription(
+    StatusSensorDescription(
         key="kv_cache_usage",
         translation_key="kv_cache_usage",
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_kv_cache,
-    ),
-    SparkSensorDescription(
-        key="download_progress",
-        translation_key="download_progress",
-        native_unit_of_measurement=PERCENTAGE,
-        suggested_display_precision=0,
-        value_fn=_download_percent,
-        attributes_fn=_download_attributes,
-    ),
-    SparkSensorDescription(
-        key="last_health_report",
-        translation_key="last_health_report",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=_last_report,
-        attributes_fn=_last_report_attributes,
+        available_fn=_vllm_serving,
     ),
 )
 
@@ -220,12 +247,21 @@ NODE_SENSORS: tuple[NodeSensorDescription, ...] = (
     ),
 )
 
-FAILURES_SENSOR = SensorEntityDescription(
-    key="reported_failures",
-    translation_key="reported_failures",
-    state_class=SensorStateClass.TOTAL_INCREASING,
-    entity_category=EntityCategory.DIAGNOSTIC,
-)
+
+def _failures(service: str, activity: SparkActivity) -> int:
+    return activity.health.failures[service]
+
+
+def failures_description(device: str) -> ActivitySensorDescription:
+    """Failures reported for the service of `device` (the vLLM cluster counts `vllm`)."""
+    service = device if device in HEALTH_SERVICES else DEVICE_VLLM
+    return ActivitySensorDescription(
+        key="reported_failures",
+        translation_key="reported_failures",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=partial(_failures, service),
+    )
 
 
 async def async_setup_entry(
@@ -233,41 +269,72 @@ async def async_setup_entry(
     entry: SparkConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Cluster sensors on the vLLM device, GPU/memory sensors on each Spark."""
+    """Activity and vLLM sensors on the vLLM device, GPU/memory sensors on each Spark."""
     entities: list[SensorEntity] = [
-        ClusterSensor(entry, description) for description in CLUSTER_SENSORS
+        ActivitySensor(entry, DEVICE_VLLM, description) for description in ACTIVITY_SENSORS
     ]
+    entities.extend(VllmSensor(entry, description) for description in VLLM_SENSORS)
     entities.extend(
         NodeSensor(entry, node, description)
         for node in (NODE_HEAD, NODE_WORKER)
         for description in NODE_SENSORS
     )
-    entities.extend(FailuresSensor(entry, device) for device in service_devices(entry))
+    entities.extend(
+        ActivitySensor(entry, device, failures_description(device))
+        for device in service_devices(entry)
+    )
     async_add_entities(entities)
 
 
-class ClusterSensor(SparkEntity, SensorEntity):
-    """A sensor of the vLLM cluster device."""
+class ActivitySensor(SparkActivityEntity, SensorEntity):
+    """A sensor over the activity data; log lines and rates stay out of the recorder."""
 
-    entity_description: SparkSensorDescription
+    _unrecorded_attributes = frozenset(
+        {"last_log_line", "stalled", "bytes_done", "rate_bps", "eta_s"}
+    )
+    entity_description: ActivitySensorDescription
 
-    def __init__(self, entry: SparkConfigEntry, description: SparkSensorDescription) -> None:
-        """Attach to the vLLM cluster device."""
-        super().__init__(entry, DEVICE_VLLM, description.key)
+    def __init__(
+        self, entry: SparkConfigEntry, device: str, description: ActivitySensorDescription
+    ) -> None:
+        """Attach to `device`."""
+        super().__init__(entry, device, description.key)
         self.entity_description = description
 
     @property
     def native_value(self) -> Any:
-        """From the runtime data."""
-        return self.entity_description.value_fn(self.runtime)
+        """From the activity data."""
+        return self.entity_description.value_fn(self.coordinator.data)
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """Details (repo, bytes, rate, ETA; last log line; report fields)."""
-        return self.entity_description.attributes_fn(self.runtime)
+        return self.entity_description.attributes_fn(self.coordinator.data)
 
 
-class NodeSensor(SparkEntity, SensorEntity):
+class VllmSensor(SparkStatusEntity, SensorEntity):
+    """A sensor of the vLLM cluster: unavailable with the head, metrics only while serving."""
+
+    entity_description: StatusSensorDescription
+
+    def __init__(self, entry: SparkConfigEntry, description: StatusSensorDescription) -> None:
+        """Attach to the vLLM cluster device."""
+        super().__init__(entry, DEVICE_VLLM, description.key)
+        self.entity_description = description
+
+    def dependencies_available(self) -> bool:
+        """The head is reachable and the description's own check passes."""
+        return super().dependencies_available() and self.entity_description.available_fn(
+            self.coordinator.data
+        )
+
+    @property
+    def native_value(self) -> Any:
+        """From the status poll."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+class NodeSensor(SparkStatusEntity, SensorEntity):
     """A GPU or memory sensor of one Spark; unavailable while that Spark is unreachable."""
 
     entity_description: NodeSensorDescription
@@ -280,33 +347,7 @@ class NodeSensor(SparkEntity, SensorEntity):
         self.entity_description = description
 
     @property
-    def _node(self) -> NodeStatus | None:
-        return self.coordinator.data.status.nodes.get(self.device)
-
-    @property
-    def available(self) -> bool:
-        """Only with fresh data from a reachable Spark."""
-        node = self._node
-        return super().available and node is not None and node.reachable
-
-    @property
     def native_value(self) -> float | int | None:
         """The node's figure; None ([N/A]) is unknown, never 0."""
-        node = self._node
+        node = self.coordinator.data.status.nodes.get(self.device)
         return None if node is None else self.entity_description.value_fn(node)
-
-
-class FailuresSensor(SparkEntity, SensorEntity):
-    """Failures reported through the health_event endpoint for one service."""
-
-    entity_description = FAILURES_SENSOR
-
-    def __init__(self, entry: SparkConfigEntry, device: str) -> None:
-        """Attach to the service's device."""
-        super().__init__(entry, device, FAILURES_SENSOR.key)
-        self._service = device if device in HEALTH_SERVICES else DEVICE_VLLM
-
-    @property
-    def native_value(self) -> int:
-        """Failures counted since Home Assistant started."""
-        return self.runtime.health.failures[self._service]

@@ -22,7 +22,7 @@ from homeassistant.helpers import config_validation as cv
 from .api import InvalidInputError, LaunchMode, SparkError, validation
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
 from .coordinator import SparkConfigEntry
-from .entity import translate_spark_error
+from .helpers import raise_for_spark_error
 
 SERVICE_SWAP_MODEL = "swap_model"
 SERVICE_DOWNLOAD_MODEL = "download_model"
@@ -99,7 +99,7 @@ def _checked(check: Callable[[Any], Any], value: Any) -> Any:
     try:
         return check(value)
     except InvalidInputError as err:
-        raise translate_spark_error(err) from err
+        raise_for_spark_error(err)
 
 
 async def _swap_model(entry: SparkConfigEntry, call: ServiceCall) -> ServiceResponse:
@@ -131,7 +131,7 @@ async def _add_model(entry: SparkConfigEntry, call: ServiceCall) -> ServiceRespo
     await entry.runtime_data.client.catalog.add(
         call.data["repo_id"], name=call.data.get("name"), mode=cast(LaunchMode, call.data["target"])
     )
-    entry.runtime_data.status.async_update_listeners()
+    entry.runtime_data.jobs.async_catalog_changed()
     return None
 
 
@@ -139,7 +139,7 @@ async def _remove_model(entry: SparkConfigEntry, call: ServiceCall) -> ServiceRe
     catalog = entry.runtime_data.client.catalog
     key = entry.runtime_data.jobs.resolve_model(call.data["model"])
     await catalog.remove(key)
-    entry.runtime_data.status.async_update_listeners()
+    entry.runtime_data.jobs.async_catalog_changed()
     return None
 
 
@@ -160,6 +160,7 @@ async def _set_model_settings(entry: SparkConfigEntry, call: ServiceCall) -> Ser
         if field in call.data
     }
     await catalog.set_settings(key, replace(model.settings, **changes))
+    entry.runtime_data.jobs.async_catalog_changed()
     return None
 
 
@@ -194,7 +195,7 @@ async def _async_handle(handler: Handler, call: ServiceCall) -> ServiceResponse:
     try:
         return await handler(entry, call)
     except SparkError as err:
-        raise translate_spark_error(err) from err
+        raise_for_spark_error(err)
 
 
 @callback

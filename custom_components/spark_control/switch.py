@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import (
@@ -15,13 +17,35 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import ServiceKey
 from .const import NODE_HEAD, NODE_WORKER, SERVICE_KEYS
 from .coordinator import SparkConfigEntry
-from .entity import SparkEntity
+from .entity import SparkStatusEntity
+from .helpers import spark_exception_handler
+from .models import SparkData
 
 PARALLEL_UPDATES = 1
 
-CONTAINER = SwitchEntityDescription(
-    key="container", translation_key="container", device_class=SwitchDeviceClass.SWITCH
-)
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSwitchDescription(SwitchEntityDescription):
+    """A speech container's switch: on while docker says `running`."""
+
+    is_on_fn: Callable[[SparkData], bool | None]
+
+
+def container_description(key: ServiceKey) -> ContainerSwitchDescription:
+    """The switch of one service's container; unknown when docker could not be asked."""
+
+    def is_on(data: SparkData) -> bool | None:
+        service = data.status.services.get(key)
+        if service is None or service.container_state is None:
+            return None
+        return service.container_state == "running"
+
+    return ContainerSwitchDescription(
+        key="container",
+        translation_key="container",
+        device_class=SwitchDeviceClass.SWITCH,
+        is_on_fn=is_on,
+    )
 
 
 def controllable_services(entry: SparkConfigEntry) -> list[ServiceKey]:
@@ -40,28 +64,35 @@ async def async_setup_entry(
     async_add_entities(ContainerSwitch(entry, key) for key in controllable_services(entry))
 
 
-class ContainerSwitch(SparkEntity, SwitchEntity):
-    """On while the container runs."""
+class ContainerSwitch(SparkStatusEntity, SwitchEntity):
+    """docker start/stop; the state comes from the next poll, never assumed."""
 
-    entity_description = CONTAINER
+    entity_description: ContainerSwitchDescription
 
     def __init__(self, entry: SparkConfigEntry, key: ServiceKey) -> None:
         """Attach to the service's device."""
-        super().__init__(entry, key, CONTAINER.key)
+        description = container_description(key)
+        super().__init__(entry, key, description.key)
+        self.entity_description = description
         self.service_key = key
 
     @property
     def is_on(self) -> bool | None:
         """Docker's container state from the last poll."""
-        service = self.coordinator.data.status.services.get(self.service_key)
-        if service is None or service.container_state is None:
-            return None
-        return service.container_state == "running"
+        return self.entity_description.is_on_fn(self.coordinator.data)
 
+    @spark_exception_handler
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """docker start."""
-        await self.run_command(self.runtime.client.service_action(self.service_key, "start"))
+        """docker start, then poll."""
+        try:
+            await self.coordinator.client.service_action(self.service_key, "start")
+        finally:
+            await self.coordinator.async_refresh()
 
+    @spark_exception_handler
     async def async_turn_off(self, **kwargs: Any) -> None:
-        """docker stop."""
-        await self.run_command(self.runtime.client.service_action(self.service_key, "stop"))
+        """docker stop, then poll."""
+        try:
+            await self.coordinator.client.service_action(self.service_key, "stop")
+        finally:
+            await self.coordinator.async_refresh()

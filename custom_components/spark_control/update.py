@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.components.update import (
@@ -10,15 +11,15 @@ from homeassistant.components.update import (
     UpdateEntityFeature,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import SparkError, UpdateInfo
 from .const import DOMAIN, ISSUE_RESTART_MODEL, LOGGER, NODE_HEAD
 from .coordinator import SparkConfigEntry, SparkUpdateCoordinator
-from .entity import device_info
+from .entity import SparkEntity
+from .helpers import raise_for_spark_error
+from .models import InstallProgress
 
 PARALLEL_UPDATES = 1
 
@@ -36,27 +37,35 @@ async def async_setup_entry(
     async_add_entities([SparkVllmDockerUpdate(entry)])
 
 
-class SparkVllmDockerUpdate(CoordinatorEntity[SparkUpdateCoordinator], UpdateEntity):
-    """Installed vs upstream commit; installing pulls and rebuilds the vLLM image."""
+class SparkVllmDockerUpdate(SparkEntity[SparkUpdateCoordinator], UpdateEntity):
+    """Installed vs upstream commit; installing pulls and rebuilds the vLLM image.
 
-    _attr_has_entity_name = True
+    Versions come from the update coordinator, install progress from the activity data.
+    """
+
     _attr_supported_features = (
         UpdateEntityFeature.INSTALL
         | UpdateEntityFeature.PROGRESS
         | UpdateEntityFeature.RELEASE_NOTES
     )
+    _unrecorded_attributes = frozenset({"last_log_line", "log_lines"})
     entity_description = SPARK_VLLM_DOCKER
 
     def __init__(self, entry: SparkConfigEntry) -> None:
         """Attach to the head Spark, where the checkout lives."""
-        super().__init__(entry.runtime_data.updates)
-        self._attr_unique_id = f"{entry.unique_id}_{NODE_HEAD}_{SPARK_VLLM_DOCKER.key}"
-        self._attr_device_info = device_info(entry, NODE_HEAD)
-        self._log_lines = 0
+        runtime = entry.runtime_data
+        super().__init__(
+            runtime.updates, entry, NODE_HEAD, SPARK_VLLM_DOCKER.key, also=(runtime.activity,)
+        )
+        self._entry = entry
 
     @property
     def _info(self) -> UpdateInfo | None:
         return self.coordinator.data
+
+    @property
+    def _install(self) -> InstallProgress | None:
+        return self._entry.runtime_data.activity.data.install
 
     @property
     def installed_version(self) -> str | None:
@@ -79,6 +88,20 @@ class SparkVllmDockerUpdate(CoordinatorEntity[SparkUpdateCoordinator], UpdateEnt
             return None
         return f"{info.behind} commits behind upstream"
 
+    @property
+    def in_progress(self) -> bool:
+        """While the install streams its log."""
+        install = self._install
+        return install is not None and install.running
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The install's last log line and line count (not recorded)."""
+        install = self._install
+        if install is None:
+            return None
+        return {"last_log_line": install.last_log_line, "log_lines": install.log_lines}
+
     async def async_release_notes(self) -> str | None:
         """The one-line changelog of the commits not yet installed."""
         info = self._info
@@ -88,37 +111,17 @@ class SparkVllmDockerUpdate(CoordinatorEntity[SparkUpdateCoordinator], UpdateEnt
 
     async def async_install(self, version: str | None, backup: bool, **kwargs: Any) -> None:
         """git pull && build-and-copy.sh -c; then suggest restarting the model."""
-        entry = self.coordinator.config_entry
-        runtime = entry.runtime_data
-        self._attr_in_progress = True
-        self._attr_update_percentage = None
-        self._log_lines = 0
-        self.async_write_ha_state()
-        runtime.status.set_fast_poll(True)
         try:
-            info = await runtime.client.apply_update(self._on_log)
+            info = await self._entry.runtime_data.jobs.async_install()
         except SparkError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="install_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        finally:
-            self._attr_in_progress = False
-            runtime.status.set_fast_poll(runtime.jobs.swap_running or runtime.jobs.download_running)
-            self.async_write_ha_state()
+            raise_for_spark_error(err, "install_failed")
         LOGGER.info("spark-vllm-docker updated to %s; restart the model to use it", info.installed)
         self.coordinator.async_set_updated_data(info)
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            f"{ISSUE_RESTART_MODEL}_{entry.entry_id}",
+            f"{ISSUE_RESTART_MODEL}_{self._entry.entry_id}",
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
             translation_key=ISSUE_RESTART_MODEL,
         )
-
-    def _on_log(self, line: str) -> None:
-        self._log_lines += 1
-        self._attr_extra_state_attributes = {"last_log_line": line, "log_lines": self._log_lines}
-        self.async_write_ha_state()

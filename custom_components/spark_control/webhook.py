@@ -30,6 +30,7 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import SparkConfigEntry
+from .health import HealthReport
 from .http import endpoints_payload
 
 MAX_BODY: Final = 8192
@@ -183,16 +184,15 @@ def async_setup_webhooks(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
             return web.json_response({"message": str(err)}, status=HTTPStatus.BAD_REQUEST)
         if entry.state is not ConfigEntryState.LOADED:
             return _not_loaded()
-        runtime = entry.runtime_data
-        runtime.health.record(
-            hass,
-            report["service"],
-            report["ok"],
-            source=report.get("source"),
-            error=report.get("error"),
-            ms=report.get("ms"),
+        entry.runtime_data.activity.async_record_health(
+            HealthReport.create(
+                report["service"],
+                report["ok"],
+                source=report.get("source"),
+                error=report.get("error"),
+                ms=report.get("ms"),
+            )
         )
-        runtime.status.async_update_listeners()
         return web.json_response({"recorded": True})
 
     webhook.async_register(

@@ -15,15 +15,17 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from custom_components.spark_control.api import (
     CommandError,
     HostKeyChangedError,
+    HostKeyUnknownError,
     InvalidInputError,
     ServiceStatus,
     SparkAuthError,
+    SparkConnectionError,
     SparkError,
     SwapInProgressError,
     SwapProgress,
     SwapState,
 )
-from custom_components.spark_control.entity import translate_spark_error
+from custom_components.spark_control.helpers import raise_for_spark_error
 
 from .conftest import cluster_status
 
@@ -39,14 +41,33 @@ from .conftest import cluster_status
             HomeAssistantError,
             "host_key_changed",
         ),
+        (
+            HostKeyUnknownError("h", 22, "SHA256:a", "ssh-ed25519 AAAA"),
+            HomeAssistantError,
+            "host_key_changed",
+        ),
+        (SparkConnectionError("h", 22, "refused"), HomeAssistantError, "communication_error"),
         (CommandError("docker", 1, ["boom"]), HomeAssistantError, "command_failed"),
     ],
 )
-def test_translate_spark_error(error: SparkError, kind: type[Exception], key: str) -> None:
+def test_raise_for_spark_error(error: SparkError, kind: type[Exception], key: str) -> None:
     """Each client error maps to one translated HA error carrying the real cause."""
-    translated = translate_spark_error(error)
-    assert type(translated) is kind
-    assert translated.translation_key == key
+    with pytest.raises(HomeAssistantError) as raised:
+        raise_for_spark_error(error)
+    assert type(raised.value) is kind
+    assert raised.value.translation_key == key
+    assert raised.value.__cause__ is error
+
+
+def test_error_placeholder_is_one_sanitised_line() -> None:
+    """Remote text in a message: control characters gone, length bounded."""
+    error = CommandError("docker", 1, ["line one\x1b[31m\nline\ttwo\x00", "x" * 500])
+    with pytest.raises(HomeAssistantError) as raised:
+        raise_for_spark_error(error)
+    text = raised.value.translation_placeholders["error"]
+    assert not any(ord(char) < 32 or 0x7F <= ord(char) <= 0x9F for char in text)
+    assert len(text) <= 300
+    assert text.startswith("docker failed with exit status 1: line one")
 
 
 async def test_model_loaded_outside_catalog_still_shows(

@@ -128,13 +128,14 @@ async def test_no_model_loaded_is_unknown(
     mock_cluster: MagicMock,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """No served model: metrics unknown (not 0), select unknown, vLLM not ready."""
+    """No served model: vLLM down, metrics unavailable (never 0), select unknown."""
     mock_cluster.status.return_value = cluster_status(model=None)
     freezer.tick(timedelta(seconds=16))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert hass.states.get("sensor.vllm_cluster_generation_throughput").state == STATE_UNKNOWN
-    assert hass.states.get("sensor.vllm_cluster_kv_cache_usage").state == STATE_UNKNOWN
+    assert hass.states.get("sensor.vllm_cluster_generation_throughput").state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.vllm_cluster_kv_cache_usage").state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.vllm_cluster_engine_state").state == "down"
     assert hass.states.get("select.vllm_cluster_model").state == STATE_UNKNOWN
     assert hass.states.get("binary_sensor.vllm_cluster_ready").state == STATE_OFF
 
@@ -160,11 +161,12 @@ async def test_host_key_change_while_running_raises_repair(
     mock_cluster: MagicMock,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A changed host key mid-life: unavailable plus a repair issue."""
+    """A changed host key mid-life: a repair issue, and the entry stops as it would at setup."""
     mock_cluster.status.side_effect = HostKeyChangedError("127.0.0.1", 2202, "SHA256:a", "SHA256:b")
     freezer.tick(timedelta(seconds=16))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
+    assert init_integration.state is ConfigEntryState.SETUP_ERROR
     assert hass.states.get("binary_sensor.spark_head_reachable").state == STATE_UNAVAILABLE
     issue = ir.async_get(hass).async_get_issue(
         DOMAIN, f"host_key_changed_{init_integration.entry_id}"
@@ -234,3 +236,22 @@ async def test_remove_entry_cleans_up(hass: HomeAssistant, init_integration: Any
         ir.async_get(hass).async_get_issue(DOMAIN, f"restart_model_{init_integration.entry_id}")
         is None
     )
+
+
+async def test_stored_data_that_no_longer_validates(hass: HomeAssistant) -> None:
+    """Entry data a newer validator refuses: a translated setup error, not a traceback."""
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from .conftest import MACHINE_ID, flow_entry_data
+
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=MACHINE_ID,
+        data=flow_entry_data() | {"head_host": "spark;reboot"},
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.error_reason_translation_key == "invalid_config"
+    assert entry.reason is not None
+    assert entry.reason.startswith("The stored settings are no longer valid (Invalid host")

@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.spark_control.api import UpdateError, UpdateInfo
 from custom_components.spark_control.const import DOMAIN
+from custom_components.spark_control.coordinator import ACTIVITY_MIN_INTERVAL
 
 ENTITY = "update.spark_head_spark_vllm_docker"
 
@@ -54,7 +55,11 @@ async def test_install_then_suggest_restart(
         hass.services.async_call("update", "install", {"entity_id": ENTITY}, blocking=True)
     )
     await asyncio.sleep(0.05)
+    assert hass.states.get(ENTITY).attributes[ATTR_IN_PROGRESS] is True
+    # Log lines are coalesced: the newest one shows within one publish interval.
+    await asyncio.sleep(ACTIVITY_MIN_INTERVAL + 0.2)
     assert hass.states.get(ENTITY).attributes["last_log_line"] == "Done preparing vllm-node."
+    assert hass.states.get(ENTITY).attributes["log_lines"] == 2
     assert init_integration.runtime_data.status.update_interval.total_seconds() == 2
     release.set()
     await task

@@ -73,17 +73,17 @@ async def test_health_report_without_a_token(
     assert response.status == HTTPStatus.OK
     assert await response.json() == {"recorded": True}
     await hass.async_block_till_done()
-    assert runtime.health.failures["parakeet"] == 1
-    assert runtime.health.last.source == "open-webui"
+    assert runtime.activity.data.health.failures["parakeet"] == 1
+    assert runtime.activity.data.health.last.source == "open-webui"
     assert events[-1].data == {"config_entry_id": init_integration.entry_id, **seed_body}
 
     # Any short safe name is recorded; only known services have counters.
     response = await client.post(health, json={"service": "whisper-2", "ok": False})
     assert response.status == HTTPStatus.OK
     await hass.async_block_till_done()
-    assert runtime.health.last.service == "whisper-2"
-    assert "whisper-2" not in runtime.health.failures
-    assert sum(runtime.health.failures.values()) == 1
+    assert runtime.activity.data.health.last.service == "whisper-2"
+    assert "whisper-2" not in runtime.activity.data.health.failures
+    assert sum(runtime.activity.data.health.failures.values()) == 1
     assert events[-1].data["service"] == "whisper-2"
 
 
@@ -118,7 +118,7 @@ async def test_bad_reports_are_refused(
     response = await client.post(health, data=body)
     assert response.status == HTTPStatus.BAD_REQUEST
     assert message in (await response.json())["message"]
-    assert init_integration.runtime_data.health.last is None
+    assert init_integration.runtime_data.activity.data.health.last is None
 
 
 async def test_oversized_body_is_refused(
@@ -174,7 +174,7 @@ async def test_remote_requests_are_refused(
         assert await response.read() == b""
         response = await client.get(discovery)
         assert await response.read() == b""
-    assert init_integration.runtime_data.health.last is None
+    assert init_integration.runtime_data.activity.data.health.last is None
 
 
 async def _set_options(hass: HomeAssistant, entry: Any, **changes: Any) -> None:
@@ -202,17 +202,17 @@ async def test_switched_off_and_regenerated(
     assert init_integration.state.name == "LOADED"
     assert await (await client.get(old_discovery)).read() == b""
     await client.post(old_health, json={"service": "vllm", "ok": False})
-    assert init_integration.runtime_data.health.last is None
+    assert init_integration.runtime_data.activity.data.health.last is None
 
     await _set_options(hass, init_integration, **{CONF_REGENERATE_WEBHOOKS: True})
     new_discovery, new_health = _paths(init_integration)
     assert (new_discovery, new_health) != (old_discovery, old_health)
     await client.post(old_health, json={"service": "vllm", "ok": False})
-    assert init_integration.runtime_data.health.last is None
+    assert init_integration.runtime_data.activity.data.health.last is None
     assert "vllm" in await (await client.get(new_discovery)).json()
     response = await client.post(new_health, json={"service": "vllm", "ok": False})
     assert response.status == HTTPStatus.OK
-    assert init_integration.runtime_data.health.last.service == "vllm"
+    assert init_integration.runtime_data.activity.data.health.last.service == "vllm"
 
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()

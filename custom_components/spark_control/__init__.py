@@ -208,6 +208,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> bo
     if unloaded:
         runtime = entry.runtime_data
         await runtime.jobs.async_shutdown()
+        await runtime.activity.async_shutdown()
+        await runtime.status.async_shutdown()
         await asyncio.shield(runtime.client.close())
     return unloaded
 

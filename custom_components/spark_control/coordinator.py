@@ -270,6 +270,7 @@ class SparkActivityCoordinator(DataUpdateCoordinator[SparkActivity]):
         self._pending: SparkActivity | None = None
         self._published_at = 0.0
         self._flush: asyncio.TimerHandle | None = None
+        self._poll_now: asyncio.Task[None] | None = None
 
     @property
     def latest(self) -> SparkActivity:
@@ -306,7 +307,7 @@ class SparkActivityCoordinator(DataUpdateCoordinator[SparkActivity]):
         self._status.set_fast_poll(activity.busy)
         if activity.busy != self.data.busy and self.config_entry.state is ConfigEntryState.LOADED:
             # A job started or the last one ended: poll at the new rate, starting now.
-            self.config_entry.async_create_background_task(
+            self._poll_now = self.config_entry.async_create_background_task(
                 self.hass, self._status.async_request_refresh(), f"{DOMAIN} poll after job change"
             )
         self.async_set_updated_data(activity)
@@ -323,8 +324,11 @@ class SparkActivityCoordinator(DataUpdateCoordinator[SparkActivity]):
         )
 
     async def async_shutdown(self) -> None:
-        """Drop a pending publish (unload)."""
+        """Drop a pending publish and a poll it started (unload, before the client closes)."""
         if self._flush is not None:
             self._flush.cancel()
             self._flush = None
+        if self._poll_now is not None and not self._poll_now.done():
+            self._poll_now.cancel()
+            await asyncio.gather(self._poll_now, return_exceptions=True)
         await super().async_shutdown()

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from yarl import URL
 
 from .api import ClusterConfig, Credentials, HostConfig, ServiceConfig
 from .api.models import TtsFlavour
@@ -76,6 +77,32 @@ def _service(
     )
 
 
+ADDON_PORT = 8010
+ADDON_HEALTH_PATH = "/health"
+
+
+def _diarizer(data: Mapping[str, Any]) -> ServiceConfig | None:
+    """The diarizer container, when it runs on a Spark (then it can be started and stopped).
+
+    Its health is probed at the add-on URL's host and port (with the bearer token), or at the
+    Spark's address on the add-on's default port when no URL is set.
+    """
+    node = data.get(CONF_DIARIZER_NODE)
+    if node not in (NODE_HEAD, NODE_WORKER):
+        return None
+    url = URL(data[CONF_ADDON_URL]) if data.get(CONF_ADDON_URL) else None
+    spark = data[CONF_HEAD_HOST] if node == NODE_HEAD else data[CONF_WORKER_HOST]
+    return ServiceConfig(
+        key="diarizer",
+        host=(url.host if url is not None and url.host else spark),
+        port=(url.port if url is not None and url.port else ADDON_PORT),
+        container=data.get(CONF_DIARIZER_CONTAINER) or DEFAULT_DIARIZER_CONTAINER,
+        ssh_node=node,
+        health_path=ADDON_HEALTH_PATH,
+        bearer_token=data.get(CONF_ADDON_TOKEN) or None,
+    )
+
+
 def cluster_config(data: Mapping[str, Any]) -> ClusterConfig:
     """ClusterConfig for the addresses and services in `data`."""
     flavour: TtsFlavour = "openai" if data.get(CONF_TTS_FLAVOUR) == TTS_OPENAI else "nim"
@@ -87,6 +114,7 @@ def cluster_config(data: Mapping[str, Any]) -> ClusterConfig:
         magpie=_service(
             data, "magpie", OPENAI_TTS_HEALTH_PATH if flavour == "openai" else NIM_HEALTH_PATH
         ),
+        diarizer=_diarizer(data),
         tts_flavour=flavour,
         addon_url=data.get(CONF_ADDON_URL) or None,
     )

@@ -48,13 +48,15 @@ def validate_config(config: ClusterConfig) -> None:
         validation.username(host.username)
     validation.port(config.vllm_port, "vllm_port")
     validation.relative_path(config.checkout_dir)
-    for service in (config.parakeet, config.magpie):
+    for service in (config.parakeet, config.magpie, config.diarizer):
         if service is None:
             continue
         validation.host(service.host)
         validation.port(service.port)
         validation.container(service.container)
         validation.http_path(service.health_path)
+        if service.bearer_token is not None:
+            validation.bearer_token(service.bearer_token)
         if service.ssh_node == "worker" and config.worker is None:
             raise InvalidInputError("ssh_node", "worker", "no worker Spark is configured")
 

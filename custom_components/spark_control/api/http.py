@@ -54,12 +54,17 @@ async def get(
     port: int,
     path: str,
     timeout: float,  # noqa: ASYNC109 - per-call limit
+    *,
+    bearer_token: str | None = None,
 ) -> Probe:
     """GET http://<ipv4 of host>:port/path; never raises for network trouble."""
+    headers = {"Authorization": f"Bearer {bearer_token}"} if bearer_token else None
     try:
         async with asyncio.timeout(timeout):
             ip = await resolve_ipv4(host, port)
-            async with session.get(f"http://{ip}:{port}{path}", allow_redirects=False) as resp:
+            async with session.get(
+                f"http://{ip}:{port}{path}", allow_redirects=False, headers=headers
+            ) as resp:
                 body = await resp.text(errors="replace")
                 return Probe(Outcome.OK, resp.status, body)
     except TimeoutError:

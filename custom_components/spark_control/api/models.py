@@ -8,7 +8,7 @@ from typing import Literal
 
 from .exceptions import LoadFailure
 
-ServiceKey = Literal["parakeet", "magpie"]
+ServiceKey = Literal["parakeet", "magpie", "diarizer"]
 NodeName = Literal["head", "worker"]
 LaunchMode = Literal["solo", "cluster"]
 ServiceAction = Literal["start", "stop", "restart"]
@@ -35,6 +35,7 @@ class ServiceConfig:
     container: str
     ssh_node: NodeName | None = None
     health_path: str = "/v1/models"
+    bearer_token: str | None = None  # sent as `Authorization: Bearer` on health probes
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class ClusterConfig:
     checkout_dir: str = "spark-vllm-docker"
     parakeet: ServiceConfig | None = None
     magpie: ServiceConfig | None = None
+    diarizer: ServiceConfig | None = None  # the diarizer container, when it runs on a Spark
     tts_flavour: TtsFlavour = "nim"
     addon_url: str | None = None
 

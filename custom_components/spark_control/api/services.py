@@ -1,4 +1,4 @@
-"""Parakeet/Magpie container control via docker on their own SSH node."""
+"""Parakeet/Magpie/diarizer container control via docker on their own SSH node."""
 
 from __future__ import annotations
 
@@ -17,7 +17,11 @@ from .status import service_status
 
 def service_config(ctx: Context, key: ServiceKey) -> ServiceConfig:
     """The configured service, or InvalidInputError."""
-    service = {"parakeet": ctx.config.parakeet, "magpie": ctx.config.magpie}.get(key)
+    service = {
+        "parakeet": ctx.config.parakeet,
+        "magpie": ctx.config.magpie,
+        "diarizer": ctx.config.diarizer,
+    }.get(key)
     if service is None:
         raise InvalidInputError("service", key, "this service is not configured")
     return service

@@ -39,7 +39,8 @@ class StatusCollector:
     async def collect(self) -> ClusterStatus:
         """Gather nodes, vLLM, services and checkout at once."""
         ctx = self._ctx
-        services = [s for s in (ctx.config.parakeet, ctx.config.magpie) if s is not None]
+        configured = (ctx.config.parakeet, ctx.config.magpie, ctx.config.diarizer)
+        services = [s for s in configured if s is not None]
         vllm, checkout, probes, probe_http = await asyncio.gather(
             self._vllm(),
             self._checkout(),
@@ -198,7 +199,12 @@ def _output(part: commands.PartResult | None) -> str | None:
 
 async def _service_probe(ctx: Context, service: ServiceConfig) -> http.Probe:
     return await http.get(
-        ctx.session, service.host, service.port, service.health_path, ctx.status_timeout
+        ctx.session,
+        service.host,
+        service.port,
+        service.health_path,
+        ctx.status_timeout,
+        bearer_token=service.bearer_token,
     )
 
 

@@ -26,6 +26,8 @@ _USERNAME = re.compile(r"[a-z_][a-z0-9_.-]{0,31}", re.ASCII)
 _MODEL_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}", re.ASCII)
 _HTTP_PATH = re.compile(r"/[A-Za-z0-9/_.-]{0,127}", re.ASCII)
 _GIT_COMMIT = re.compile(r"[0-9a-f]{4,40}", re.ASCII)
+# RFC 6750 b64token: what may follow "Bearer " in a header; nothing a header could break on.
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]{1,512}=*", re.ASCII)
 
 MAX_MODEL_LEN_LIMIT = 10_000_000
 
@@ -59,6 +61,15 @@ def revision(value: object) -> str:
     if any(part.startswith(".") for part in checked.split("/")):
         raise InvalidInputError("revision", value, "path parts must not start with '.'")
     return checked
+
+
+def bearer_token(value: object) -> str:
+    """A bearer token for an `Authorization` header (RFC 6750 characters only)."""
+    if not isinstance(value, str) or _BEARER_TOKEN.fullmatch(value) is None:
+        raise InvalidInputError(
+            "bearer_token", "<token>", "must use only letters, digits and -._~+/ (then '=')"
+        )
+    return value
 
 
 def container(value: object) -> str:

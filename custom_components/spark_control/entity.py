@@ -7,7 +7,7 @@ from typing import Any, Final, TypeVar
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
-from .const import CONF_ADDON_URL, DOMAIN, NODE_HEAD, NODE_WORKER, SERVICE_KEYS
+from .const import CONF_ADDON_URL, CONF_DIARIZER_NODE, DOMAIN, NODE_HEAD, NODE_WORKER, SERVICE_KEYS
 from .coordinator import SparkActivityCoordinator, SparkConfigEntry, SparkStatusCoordinator
 
 CoordinatorT = TypeVar("CoordinatorT", bound=DataUpdateCoordinator[Any])
@@ -34,9 +34,11 @@ _MODELS: Final = {
 
 
 def service_devices(entry: SparkConfigEntry) -> list[str]:
-    """The entry's service devices: vLLM, Parakeet, Magpie, and the diarizer if one is set."""
+    """The entry's service devices: vLLM, Parakeet, Magpie, and the diarizer if one is set
+    (by its URL, or as a container on a Spark)."""
     devices = [DEVICE_VLLM, *SERVICE_KEYS]
-    if entry.data.get(CONF_ADDON_URL):
+    on_spark = entry.data.get(CONF_DIARIZER_NODE) in (NODE_HEAD, NODE_WORKER)
+    if entry.data.get(CONF_ADDON_URL) or on_spark:
         devices.append(DEVICE_DIARIZER)
     return devices
 
@@ -65,7 +67,7 @@ def device_info(entry: SparkConfigEntry, device: str) -> DeviceInfo:
     info["entry_type"] = DeviceEntryType.SERVICE
     info["via_device"] = device_identifier(entry, device_parent(entry, device))
     info["manufacturer"] = "vLLM project" if device == DEVICE_VLLM else "NVIDIA"
-    if device == DEVICE_DIARIZER:
+    if device == DEVICE_DIARIZER and entry.data.get(CONF_ADDON_URL):
         info["configuration_url"] = entry.data[CONF_ADDON_URL]
     return info
 

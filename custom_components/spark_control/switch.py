@@ -1,4 +1,4 @@
-"""Switches that start and stop the Parakeet and Magpie containers."""
+"""Switches that start and stop the Parakeet, Magpie and diarizer containers."""
 
 from __future__ import annotations
 
@@ -48,10 +48,14 @@ def container_description(key: ServiceKey) -> ContainerSwitchDescription:
     )
 
 
+CONTAINER_KEYS: tuple[ServiceKey, ...] = (*SERVICE_KEYS, "diarizer")
+
+
 def controllable_services(entry: SparkConfigEntry) -> list[ServiceKey]:
-    """Services whose container lives on one of the Sparks (docker reachable over SSH)."""
+    """Containers that live on one of the Sparks (docker reachable over SSH): Parakeet,
+    Magpie, and the diarizer when it runs there rather than as the HA add-on."""
     return [
-        key for key in SERVICE_KEYS if entry.data.get(f"{key}_node") in (NODE_HEAD, NODE_WORKER)
+        key for key in CONTAINER_KEYS if entry.data.get(f"{key}_node") in (NODE_HEAD, NODE_WORKER)
     ]
 
 

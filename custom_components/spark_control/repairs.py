@@ -5,9 +5,9 @@ is the seed's "Add to catalog" dialog, pre-filled (name, repo, mode, default set
 is stable per model, so an issue the user dismissed stays dismissed for that model.
 
 Magpie's NIM runs as uid 1000; when its model-cache volume on the Spark belongs to someone else
-the container exits at once and docker keeps restarting it (the seed's known issue). After a
-status poll sees it `restarting`, its log is read once per crash streak; a recognised
-permission error raises an issue that says which `chown` to run on which Spark.
+the container exits at once and docker keeps restarting it (the seed's known issue). When a
+status poll sees it `restarting`, its log is read (on a few polls at most per crash streak); a
+recognised permission error raises an issue saying which `chown` to run on which Spark.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ PREFIX_CHOICES = {PREFIX_DEFAULT: None, "on": True, "off": False}
 
 NIM_UID = 1000
 CRASH_STATES = frozenset({"restarting"})
+DIAGNOSE_ATTEMPTS = 5
 
 
 def issue_id(entry: SparkConfigEntry) -> str:
@@ -79,14 +80,19 @@ def async_report_cache_owner(
 
 @callback
 def async_watch_magpie(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
-    """After every status poll: diagnose a restarting Magpie once, clear the issue when healthy."""
+    """After every status poll: diagnose a restarting Magpie, clear the issue when healthy.
+
+    The log may reach docker a moment after the exit, so a crash streak is read on up to
+    DIAGNOSE_ATTEMPTS polls until the cause is found; then not again until Magpie recovers.
+    """
     runtime = entry.runtime_data
     coordinator = runtime.status
-    diagnosed = False  # once per crash streak
+    attempts = 0
+    found = False
     running = False
 
     async def diagnose() -> None:
-        nonlocal running
+        nonlocal running, found
         try:
             problem = await runtime.client.diagnose_crash("magpie")
         except SparkError as err:
@@ -95,24 +101,26 @@ def async_watch_magpie(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
         finally:
             running = False
         if problem is not None:
+            found = True
             async_report_cache_owner(hass, entry, problem)
 
     @callback
     def after_poll() -> None:
-        nonlocal diagnosed, running
+        nonlocal attempts, found, running
         if not coordinator.last_update_success or coordinator.data is None:
             return
         magpie = coordinator.data.status.services.get("magpie")
         if magpie is None:
             return
         if magpie.container_state in CRASH_STATES:
-            if not diagnosed and not running:
-                diagnosed = running = True
+            if not found and not running and attempts < DIAGNOSE_ATTEMPTS:
+                attempts += 1
+                running = True
                 entry.async_create_background_task(
                     hass, diagnose(), f"{DOMAIN} diagnose magpie", eager_start=False
                 )
             return
-        diagnosed = False
+        attempts, found = 0, False
         if magpie.container_state == "running" and magpie.ready:
             ir.async_delete_issue(hass, DOMAIN, issue_id(entry))
 

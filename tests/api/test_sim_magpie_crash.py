@@ -43,7 +43,10 @@ async def test_cache_owner_fault_is_diagnosed_and_fixed(
     assert code == 0, err
     await _until_state(cluster, "magpie", "restarting", 30)
 
-    problem = await cluster.diagnose_crash("magpie")
+    # The log reaches docker a moment after the exit: what a later poll would see.
+    async with asyncio.timeout(30):
+        while (problem := await cluster.diagnose_crash("magpie")) is None:
+            await asyncio.sleep(0.3)
     assert problem == CacheOwnershipProblem(
         service="magpie",
         node="worker",

@@ -111,6 +111,7 @@ ADDRESS_FIELDS = (
     CONF_WORKER_USERNAME,
     CONF_VLLM_PORT,
 )
+# What the services step writes; on reconfigure an emptied optional field clears its value.
 SERVICE_FIELDS = (
     *(f"{key}_{field}" for key in SERVICE_KEYS for field in ("node", "host", "port", "container")),
     CONF_TTS_FLAVOUR,
@@ -119,8 +120,6 @@ SERVICE_FIELDS = (
     CONF_ADDON_URL,
     CONF_ADDON_TOKEN,
 )
-# Optional fields: an emptied field must clear the stored value on reconfigure.
-OPTIONAL_SERVICE_FIELDS = (CONF_PARAKEET_HOST, CONF_MAGPIE_HOST, CONF_ADDON_URL, CONF_ADDON_TOKEN)
 PORT_SELECTOR = vol.All(
     NumberSelector(NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)),
     vol.Coerce(int),

@@ -213,3 +213,58 @@ async def test_simulated_download_offers_the_catalog_entry(
         "repo_id": NEW_REPO,
         "mode": "solo",
     }
+
+
+async def test_magpie_diagnosis_retries_and_gives_up(
+    hass: HomeAssistant, init_integration: Any, mock_cluster: Any
+) -> None:
+    """Unit level: a failed or empty log read is retried on the next polls, at most five times
+    per crash streak; a Magpie that disappears from the poll is left alone."""
+    from dataclasses import replace
+
+    from custom_components.spark_control.api import ServiceStatus, SparkConnectionError
+
+    from .conftest import cluster_status
+
+    entry = init_integration
+    coordinator = entry.runtime_data.status
+    status = cluster_status()
+    crashing = replace(
+        status, services={**status.services, "magpie": ServiceStatus("restarting", False, None)}
+    )
+    mock_cluster.status.return_value = crashing
+    mock_cluster.diagnose_crash.side_effect = SparkConnectionError("127.0.0.1", 2202, "reset")
+    for _ in range(7):
+        await coordinator.async_refresh()
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert mock_cluster.diagnose_crash.await_count == 5
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, f"magpie_cache_owner_{entry.entry_id}") is None
+    )
+
+    # Magpie gone from the poll: nothing happens; back to exited: a new streak may diagnose.
+    mock_cluster.status.return_value = replace(
+        status, services={"parakeet": status.services["parakeet"]}
+    )
+    await coordinator.async_refresh()
+    mock_cluster.status.return_value = status  # magpie exited, not ready
+    await coordinator.async_refresh()
+    mock_cluster.diagnose_crash.side_effect = None
+    mock_cluster.diagnose_crash.return_value = CacheOwnershipProblem(
+        "magpie", "worker", "192.168.1.12", "magpie", None, "/opt/nim/.cache"
+    )
+    mock_cluster.status.return_value = crashing
+    await coordinator.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"magpie_cache_owner_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders["command"] == "sudo chown -R 1000:1000 /opt/nim/.cache"
+
+
+async def test_unknown_fixable_issue_gets_a_confirm_flow(hass: HomeAssistant) -> None:
+    """Any other id (none today) falls back to HA's confirm flow."""
+    from homeassistant.components.repairs import ConfirmRepairFlow
+
+    from custom_components.spark_control.repairs import async_create_fix_flow
+
+    assert isinstance(await async_create_fix_flow(hass, "something_else", None), ConfirmRepairFlow)

@@ -217,3 +217,36 @@ async def test_switched_off_and_regenerated(
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert await (await client.get(new_discovery)).read() == b""
+
+
+async def test_not_loaded_and_chunked_bodies(
+    hass: HomeAssistant, init_integration: Any, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """While the entry is not loaded (a reload) both answer 503; a chunked body over 8 KiB 413."""
+    from homeassistant.config_entries import ConfigEntryState
+
+    discovery, health = _paths(init_integration)
+    client = await hass_client_no_auth()
+
+    async def chunks() -> Any:
+        for _ in range(10):
+            yield b" " * 1000
+
+    response = await client.post(health, data=chunks())
+    assert response.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    init_integration.mock_state(hass, ConfigEntryState.SETUP_IN_PROGRESS)
+    try:
+        assert (await client.get(discovery)).status == HTTPStatus.SERVICE_UNAVAILABLE
+        response = await client.post(health, json={"service": "vllm", "ok": True})
+        assert response.status == HTTPStatus.SERVICE_UNAVAILABLE
+    finally:
+        init_integration.mock_state(hass, ConfigEntryState.LOADED)
+
+
+async def test_urls_without_a_known_base_url(hass: HomeAssistant) -> None:
+    """When HA knows no URL of itself, the user still sees the webhook's path."""
+    from homeassistant.helpers.network import NoURLAvailableError
+
+    options = {CONF_WEBHOOK_DISCOVERY_ID: "d1", CONF_WEBHOOK_HEALTH_ID: "h1"}
+    with patch.object(webhook.webhook, "async_generate_url", side_effect=NoURLAvailableError):
+        assert webhook.webhook_urls(hass, options) == ("/api/webhook/d1", "/api/webhook/h1")

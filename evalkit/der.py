@@ -34,3 +34,18 @@ def body_segments(body: dict[str, object]) -> list[tuple[float, float, str]]:
     segments = body["segments"]
     assert isinstance(segments, list)
     return [(s["start_s"], s["end_s"], s["speaker"]) for s in segments]
+
+
+def der_parts(
+    reference: Iterable[tuple[float, float, str]],
+    hypothesis: Iterable[tuple[float, float, str]],
+    collar: float = 0.0,
+) -> tuple[float, float]:
+    """(error seconds, reference speech seconds), to pool DER over recordings by speech time."""
+    metric = DiarizationErrorRate(collar=collar, skip_overlap=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        parts = metric(annotation(reference), annotation(hypothesis), detailed=True)
+    return float(parts["confusion"] + parts["missed detection"] + parts["false alarm"]), float(
+        parts["total"]
+    )

@@ -48,3 +48,4 @@ make_env ha "$(scripts/find_python.sh 3.13 3.13.0)" requirements/ha.lock
 find_links=()
 for d in /opt/wheels ${TORCH_WHEEL_DIR:-}; do [[ -d "$d" ]] && find_links+=(--find-links "$d"); done
 make_env addon "$(scripts/find_python.sh 3.11)" requirements/addon.lock "${find_links[@]}"
+.venv/addon/bin/python -m evalkit.realspeech fetch  # real-speech evaluation set (pinned sdists, sha256-checked): evalkit/README.md

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +14,12 @@ from homeassistant.util import dt as dt_util
 from .helpers import sanitize
 
 HEALTH_SERVICES: Final = ("vllm", "parakeet", "magpie", "diarizer")
+# Any service name a client reports is recorded as given (the four above also count failures),
+# so it must be short and harmless in logs, events and the logbook.
+SERVICE_NAME: Final = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+SERVICE_NAME_RULE: Final = (
+    "service must be a short lowercase name (letters, digits, _ or -, at most 32)"
+)
 MAX_SOURCE: Final = 100
 MAX_ERROR: Final = 1000
 

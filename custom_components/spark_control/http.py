@@ -13,7 +13,7 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 from .const import CONF_ADDON_URL, DOMAIN
 from .coordinator import SparkConfigEntry
-from .health import HEALTH_SERVICES, MAX_ERROR, MAX_SOURCE, HealthReport
+from .health import MAX_ERROR, MAX_SOURCE, SERVICE_NAME, SERVICE_NAME_RULE, HealthReport
 
 MAX_BODY: Final = 8192
 MAX_MS: Final = 86_400_000.0
@@ -100,8 +100,8 @@ def _validate_report(body: Any) -> dict[str, Any]:
     if unknown:
         raise ReportError(f"unknown fields: {', '.join(sorted(unknown))[:200]}")
     service = body.get("service")
-    if service not in HEALTH_SERVICES:
-        raise ReportError(f"service must be one of {', '.join(HEALTH_SERVICES)}")
+    if not isinstance(service, str) or SERVICE_NAME.fullmatch(service) is None:
+        raise ReportError(SERVICE_NAME_RULE)
     if not isinstance(body.get("ok"), bool):
         raise ReportError("ok must be true or false")
     for field, limit in (("source", MAX_SOURCE), ("error", MAX_ERROR)):

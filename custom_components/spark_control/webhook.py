@@ -9,7 +9,6 @@ rate-limited per client address so a misbehaving client cannot flood the logbook
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import SparkConfigEntry
-from .health import HealthReport
+from .health import SERVICE_NAME, SERVICE_NAME_RULE, HealthReport
 from .http import endpoints_payload
 
 MAX_BODY: Final = 8192
@@ -38,8 +37,6 @@ MAX_SOURCE: Final = 100
 MAX_ERROR: Final = 1000
 MAX_MS: Final = 86_400_000.0
 REPORT_FIELDS: Final = frozenset({"service", "ok", "source", "error", "ms"})
-# A service name is recorded as given, so it must be short and harmless in logs and events.
-SERVICE_NAME: Final = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 RATE_PER_SECOND: Final = 10.0
 BURST: Final = 10.0
 MAX_TRACKED_CLIENTS: Final = 1024
@@ -84,10 +81,8 @@ def parse_report(body: Any) -> dict[str, Any]:
     if unknown:
         raise ReportError(f"unknown fields: {', '.join(sorted(unknown))[:200]}")
     service = body.get("service")
-    if not isinstance(service, str) or not SERVICE_NAME.match(service):
-        raise ReportError(
-            "service must be a short lowercase name (letters, digits, _ or -, at most 32)"
-        )
+    if not isinstance(service, str) or SERVICE_NAME.fullmatch(service) is None:
+        raise ReportError(SERVICE_NAME_RULE)
     if not isinstance(body.get("ok"), bool):
         raise ReportError("ok must be true or false")
     for name, limit in (("source", MAX_SOURCE), ("error", MAX_ERROR)):

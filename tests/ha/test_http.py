@@ -101,7 +101,7 @@ async def test_health_report_recorded(
     ("body", "message"),
     [
         ([1, 2], "body must be a JSON object"),
-        ({"service": "mysql", "ok": True}, "service must be one of"),
+        ({"service": "MySQL!", "ok": True}, "service must be a short lowercase name"),
         ({"service": "vllm", "ok": "yes"}, "ok must be true or false"),
         ({"service": "vllm"}, "ok must be true or false"),
         ({"service": "vllm", "ok": True, "source": 5}, "source must be a string"),
@@ -168,3 +168,16 @@ async def test_logbook_describes_swap_and_download(hass: HomeAssistant) -> None:
     assert described[EVENT_SWAP](ready)["message"] == "model swap to gemma4 is ready"
     message = described[EVENT_DOWNLOAD](download)["message"]
     assert message == "download of Qwen/Qwen3-8B is completed"
+
+
+async def test_health_report_other_service_names(
+    hass: HomeAssistant, init_integration: Any, hass_client: ClientSessionGenerator
+) -> None:
+    """Like the LAN webhook: any short lowercase name is recorded; only the four count failures."""
+    events = async_capture_events(hass, EVENT_HEALTH_REPORT)
+    client = await hass_client()
+    response = await client.post(HEALTH, json={"service": "whisper-2", "ok": False})
+    assert response.status == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert events[-1].data["service"] == "whisper-2"
+    assert "whisper-2" not in init_integration.runtime_data.activity.data.health.failures

@@ -23,6 +23,7 @@ from .api import (
     SparkCluster,
     SparkError,
 )
+from .compat import OPTIONS_FLOW_RELOADS
 from .const import (
     DOMAIN,
     ISSUE_CHECKOUT_MISSING,
@@ -110,7 +111,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> boo
     _async_check_checkout(hass, entry)
     async_setup_webhooks(hass, entry)
     async_watch_magpie(hass, entry)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    if not OPTIONS_FLOW_RELOADS:
+        entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     _async_register_sparks(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -198,7 +200,7 @@ def _async_check_checkout(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
-    """New intervals take effect through a reload."""
+    """New intervals take effect through a reload (where the options flow cannot reload)."""
     hass.config_entries.async_schedule_reload(entry.entry_id)
 
 

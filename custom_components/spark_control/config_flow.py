@@ -44,6 +44,7 @@ from .api import (
     load_private_key,
     validation,
 )
+from .compat import OptionsFlowWithReload
 from .const import (
     CONF_ADDON_TOKEN,
     CONF_ADDON_URL,
@@ -551,8 +552,8 @@ def _number(low: int, high: int, unit: str) -> Any:
     )
 
 
-class SparkOptionsFlow(OptionsFlow):
-    """Poll intervals, swap timeout and the tokenless LAN webhooks."""
+class SparkOptionsFlow(OptionsFlowWithReload):
+    """Poll intervals, swap timeout and the tokenless LAN webhooks; saving reloads (see compat)."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form with all options; the webhook URLs are shown in its description."""

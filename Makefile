@@ -1,6 +1,7 @@
 # spark_control — the quick start is `make demo` and `make test`.
 SHELL := /bin/bash
 HA_PY := .venv/ha/bin/python
+HA2026_PY := .venv/ha2026/bin/python
 ADDON_PY := .venv/addon/bin/python
 
 .PHONY: setup test lint bench demo lock clean
@@ -15,6 +16,7 @@ lint: setup
 	$(HA_PY) -m ruff check .
 	$(HA_PY) -m ruff format --check .
 	$(HA_PY) -m mypy custom_components/spark_control
+	$(HA2026_PY) -m mypy --cache-dir .mypy_cache/ha2026 custom_components/spark_control
 	$(ADDON_PY) -m mypy --python-version 3.11 gpu_addon/spark_diarizer relay_lib
 
 bench: setup

@@ -8,12 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 
+from custom_components.spark_control.compat import MIN_HA_VERSION
 from tests.e2e.browser import require_chromium
 from tests.e2e.report import load
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-OUT = REPO_ROOT / "build" / "e2e"
+# The suite runs once per supported Home Assistant version; each keeps its own report and
+# screenshots: build/e2e for the oldest supported, build/e2e-<x.y> for newer ones.
+SERIES = f"{MAJOR_VERSION}.{MINOR_VERSION}"
+OUT = REPO_ROOT / "build" / ("e2e" if MIN_HA_VERSION.startswith(f"{SERIES}.") else f"e2e-{SERIES}")
 SCENARIO_TIMEOUT_S = 540
 
 

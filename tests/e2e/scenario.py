@@ -141,7 +141,8 @@ class Scenario:
             await fill(dialog, "textbox", "Diarizer URL", self.stack.addon.url)
         await shot(page, self.out / "flow-4-services.png")
         await submit(dialog)
-        await see(dialog, re.compile(r"(Created configuration|Success)", re.I))
+        # The last screen: "Success" / "Created configuration" to 2025.x; "Devices created" in 2026
+        await see(dialog, re.compile(r"(Created configuration|Success|Devices created)", re.I))
         await dialog.get_by_role("button", name=re.compile("finish", re.I)).click()
         await self.stack.wait_loaded()
         self.entities = await self.stack.entity_ids()

@@ -37,7 +37,8 @@ async def login(page: Page, base_url: str, username: str, password: str) -> None
     await page.locator("input[name=username]").fill(username)
     await page.locator("input[name=password]").fill(password)
     await page.get_by_role("button", name=re.compile("log in", re.I)).click()
-    await page.wait_for_url(re.compile(r"/lovelace"), timeout=UI_TIMEOUT_MS)
+    # The default panel after login: /lovelace up to 2025.x, the Home dashboard (/home) in 2026.
+    await page.wait_for_url(re.compile(r"/(lovelace|home)"), timeout=UI_TIMEOUT_MS)
     # The frontend stores its tokens after the redirect; navigating earlier logs us out again.
     await page.wait_for_function(
         "() => window.localStorage.getItem('hassTokens') !== null", timeout=UI_TIMEOUT_MS

@@ -7,8 +7,10 @@ from typing import Any
 from unittest.mock import AsyncMock, MagicMock, patch
 
 import pytest
+from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
 
 from custom_components.spark_control.const import (
     CONF_ADDON_URL,
@@ -40,10 +42,29 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let HA load custom_components/spark_control."""
 
 
+HA_SERIES = f"{MAJOR_VERSION}.{MINOR_VERSION}"
+
+
+class PerVersionSnapshotExtension(HomeAssistantSnapshotExtension):
+    """HA's serializer, one snapshot folder per Home Assistant version: tests/ha/snapshots-<x.y>/.
+
+    Registry serialisation differs between releases (2026 device entries lost `is_new`, ...);
+    each version's snapshots hold what that version really produces. test_versions.py checks
+    that they differ only in those known fields. The folders are siblings, not children, of
+    HA's default `snapshots/`: syrupy scans that one recursively and would call (and with
+    --snapshot-update, delete) the other version's snapshots unused.
+    """
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        """tests/ha/snapshots-<major.minor>/."""
+        return f"{super().dirname(test_location=test_location)}-{HA_SERIES}"
+
+
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Snapshots with HA's serializer, stored in tests/ha/snapshots/."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    """Snapshots with HA's serializer, per Home Assistant version (see above)."""
+    return snapshot.use_extension(PerVersionSnapshotExtension)
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ from .entity import device_info
 from .entry_data import async_migrate, cluster_config, credentials
 from .helpers import error_placeholders
 from .http import async_register_views
+from .intents import JobIntents
 from .jobs import SparkJobs
 from .models import SparkActivity
 from .repairs import async_offer_catalog_entry, async_watch_magpie
@@ -100,12 +101,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> boo
                 activity,
                 worker_reachable=worker_reachable,
                 offer_catalog_entry=partial(async_offer_catalog_entry, hass, entry),
+                intents=JobIntents(hass, entry.entry_id),
+                vllm_leaving=status.async_set_vllm_leaving,
             ),
         )
         await status.async_config_entry_first_refresh()
     except BaseException:
         await client.close()
         raise
+    # Work left running on the Sparks (a restart, a reload) is found and followed.
+    await entry.runtime_data.jobs.async_resume()
     # A failed update check (no checkout, no network to GitHub) must not block setup.
     await updates.async_refresh()
     _async_check_checkout(hass, entry)
@@ -219,6 +224,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> bo
 async def async_remove_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
     """Forget the entry's catalog file and its repair issues."""
     await HomeAssistantCatalogStorage(hass, entry.entry_id).remove()
+    await JobIntents(hass, entry.entry_id).async_remove()
     for issue in (
         ISSUE_CHECKOUT_MISSING,
         ISSUE_HOST_KEY_CHANGED,

@@ -73,8 +73,10 @@ SERVICE_KEYS: Final[tuple[Literal["parakeet", "magpie"], ...]] = ("parakeet", "m
 
 # Bus events (automation triggers).
 EVENT_SWAP: Final = f"{DOMAIN}_swap"
-EVENT_DOWNLOAD: Final = f"{DOMAIN}_download"
-EVENT_HEALTH_REPORT: Final = f"{DOMAIN}_health_report"
+EVENT_DOWNLOAD: Final = f"{DOMAIN}_download"  # a transition: started, completed, failed...
+EVENT_DOWNLOAD_PROGRESS: Final = f"{DOMAIN}_download_progress"  # each whole percent
+EVENT_HEALTH_REPORT: Final = f"{DOMAIN}_health_report"  # every report
+EVENT_HEALTH_CHANGE: Final = f"{DOMAIN}_health_change"  # a service flips ok <-> failed
 
 # Repair issue ids (suffixed with the entry id).
 ISSUE_HOST_KEY_CHANGED: Final = "host_key_changed"

@@ -33,6 +33,7 @@ from .api import (
     SparkCluster,
     SparkError,
     UpdateInfo,
+    VllmStatus,
 )
 from .const import (
     CONF_ADDON_TOKEN,
@@ -42,6 +43,7 @@ from .const import (
     DEFAULT_STATUS_INTERVAL,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
+    EVENT_HEALTH_CHANGE,
     EVENT_HEALTH_REPORT,
     FAST_POLL_INTERVAL,
     ISSUE_HOST_KEY_CHANGED,
@@ -140,6 +142,24 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
         )
         self.client = client
         self._lost: set[str] = set()
+        self._vllm_leaving = False
+
+    @callback
+    def async_set_vllm_leaving(self, leaving: bool) -> None:
+        """While a swap runs, report vLLM not ready and its old model gone (discovery too).
+
+        Set when a model is chosen, so no client is sent to a vLLM that is being stopped (it
+        still answers for seconds); cleared when the swap ends, and the next poll shows the
+        truth again.
+        """
+        self._vllm_leaving = leaving
+        if leaving and self.data is not None:
+            self.async_set_updated_data(self._masked(self.data))
+
+    def _masked(self, data: SparkData) -> SparkData:
+        if not self._vllm_leaving:
+            return data
+        return replace(data, status=replace(data.status, vllm=VllmStatus(ready=False)))
 
     def set_fast_poll(self, fast: bool) -> None:
         """Poll every FAST_POLL_INTERVAL while a job runs (decided by the activity coordinator)."""
@@ -162,7 +182,7 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
             else None
         )
         self._log_changes(status, addon_ready)
-        return SparkData(status=status, addon_ready=addon_ready)
+        return self._masked(SparkData(status=status, addon_ready=addon_ready))
 
     def _check_nodes(self, status: ClusterStatus) -> None:
         """Credentials first (they stop polling), then fail when no Spark answers at all."""
@@ -314,14 +334,21 @@ class SparkActivityCoordinator(DataUpdateCoordinator[SparkActivity]):
 
     @callback
     def async_record_health(self, report: HealthReport) -> None:
-        """A health report (HTTP view or webhook): count it, show it, put it on the bus."""
+        """A health report (HTTP view or webhook): count it, show it, put it on the bus.
+
+        Every report fires EVENT_HEALTH_REPORT and counts; only one that flips its service
+        between ok and failed also fires EVENT_HEALTH_CHANGE (the logbook's line) and is shown
+        at once; the others reach the sensors coalesced, at most once a second.
+        """
+        changed = self.latest.health.changes(report)
         self.async_change(
             lambda activity: replace(activity, health=activity.health.with_report(report)),
-            now=True,
+            now=changed,
         )
-        self.hass.bus.async_fire(
-            EVENT_HEALTH_REPORT, report.as_event_data(self.config_entry.entry_id)
-        )
+        data = report.as_event_data(self.config_entry.entry_id)
+        self.hass.bus.async_fire(EVENT_HEALTH_REPORT, data)
+        if changed:
+            self.hass.bus.async_fire(EVENT_HEALTH_CHANGE, data)
 
     async def async_shutdown(self) -> None:
         """Drop a pending publish and a poll it started (unload, before the client closes)."""

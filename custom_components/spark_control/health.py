@@ -22,6 +22,7 @@ SERVICE_NAME_RULE: Final = (
 )
 MAX_SOURCE: Final = 100
 MAX_ERROR: Final = 1000
+MAX_VERDICTS: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +78,22 @@ class HealthState:
 
     last: HealthReport | None = None
     failures: Mapping[str, int] = field(default_factory=_no_failures)
+    verdicts: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
+
+    def changes(self, report: HealthReport) -> bool:
+        """Whether `report` flips its service between ok and failed (or is its first).
+
+        Only such reports reach the logbook: a client reporting every call would otherwise
+        write one logbook line per request.
+        """
+        return self.verdicts.get(report.service) != report.ok
 
     def with_report(self, report: HealthReport) -> HealthState:
         """The state after `report` (a failure counts once)."""
         failures = dict(self.failures)
         if not report.ok and report.service in failures:  # other names are recorded, not counted
             failures[report.service] += 1
-        return HealthState(report, MappingProxyType(failures))
+        verdicts = {**self.verdicts, report.service: report.ok}
+        while len(verdicts) > MAX_VERDICTS:  # names are free text from LAN clients
+            del verdicts[next(iter(verdicts))]
+        return HealthState(report, MappingProxyType(failures), MappingProxyType(verdicts))

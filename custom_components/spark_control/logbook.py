@@ -1,4 +1,8 @@
-"""Logbook lines for health reports, swaps and downloads (events on the bus)."""
+"""Logbook lines: a service flipping ok/failed in health reports, swap and download transitions.
+
+Per-report, per-percent events (EVENT_HEALTH_REPORT, EVENT_DOWNLOAD_PROGRESS) are for
+automations and are deliberately not described: the logbook gets one line per change.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTRY_NAME
 from homeassistant.core import Event, HomeAssistant, callback
 
-from .const import DOMAIN, EVENT_DOWNLOAD, EVENT_HEALTH_REPORT, EVENT_SWAP
+from .const import DOMAIN, EVENT_DOWNLOAD, EVENT_HEALTH_CHANGE, EVENT_SWAP
 
 
 @callback
@@ -47,6 +51,6 @@ def async_describe_events(
     async_describe_event: Callable[[str, str, Callable[[Event], dict[str, Any]]], None],
 ) -> None:
     """Tell the logbook how to show our events."""
-    async_describe_event(DOMAIN, EVENT_HEALTH_REPORT, _describe_health)
+    async_describe_event(DOMAIN, EVENT_HEALTH_CHANGE, _describe_health)
     async_describe_event(DOMAIN, EVENT_SWAP, _describe_swap)
     async_describe_event(DOMAIN, EVENT_DOWNLOAD, _describe_download)

@@ -197,6 +197,13 @@ def mock_cluster() -> Generator[MagicMock]:
     client.swap_log = []
     client.swap_running = False
     client.download_progress = None
+    # Nothing left running on the Sparks from before this setup.
+    client.reattach_download.return_value = None
+    client.reattach_swap.return_value = None
+    client.reattach_update.return_value = None
+    client.running_jobs.return_value = []
+    client.open_launch.return_value = None
+    client.list_downloaded.return_value = []
     client.vllm_base_url = "http://127.0.0.1:8888/v1"
     client.service_base_url.side_effect = {
         "parakeet": "http://127.0.0.1:8000",

@@ -12,7 +12,12 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.spark_control import logbook
-from custom_components.spark_control.const import EVENT_DOWNLOAD, EVENT_HEALTH_REPORT, EVENT_SWAP
+from custom_components.spark_control.const import (
+    EVENT_DOWNLOAD,
+    EVENT_HEALTH_CHANGE,
+    EVENT_HEALTH_REPORT,
+    EVENT_SWAP,
+)
 
 ENDPOINTS = "/api/spark_control/endpoints"
 HEALTH = "/api/spark_control/health_event"
@@ -90,7 +95,8 @@ async def test_health_report_recorded(
     logbook.async_describe_events(
         hass, lambda domain, event_type, describe: described.__setitem__(event_type, describe)
     )
-    messages = [described[EVENT_HEALTH_REPORT](event)["message"] for event in events]
+    assert EVENT_HEALTH_REPORT not in described  # every report is an event, not a line
+    messages = [described[EVENT_HEALTH_CHANGE](event)["message"] for event in events]
     assert messages == [
         "reported that parakeet failed (HTTP 503) for open-webui",
         "reported that parakeet worked",

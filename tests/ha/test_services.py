@@ -22,7 +22,12 @@ from custom_components.spark_control.api import (
     SwapProgress,
     SwapState,
 )
-from custom_components.spark_control.const import DOMAIN, EVENT_DOWNLOAD, EVENT_SWAP
+from custom_components.spark_control.const import (
+    DOMAIN,
+    EVENT_DOWNLOAD,
+    EVENT_DOWNLOAD_PROGRESS,
+    EVENT_SWAP,
+)
 
 from .conftest import flow_entry_data
 
@@ -167,6 +172,7 @@ async def test_download_adds_to_catalog(
 ) -> None:
     """Download in the background, progress events, then the model joins the catalog."""
     events: list[Event] = async_capture_events(hass, EVENT_DOWNLOAD)
+    ticks: list[Event] = async_capture_events(hass, EVENT_DOWNLOAD_PROGRESS)
 
     async def download(repo: str, target: str, revision: Any, on_progress: Any) -> DownloadProgress:
         for done in (0, 50, 50, 100):
@@ -192,11 +198,14 @@ async def test_download_adds_to_catalog(
     )
     await hass.async_block_till_done(wait_background_tasks=True)
     assert mock_cluster.download_model.call_args.args[:3] == ("Qwen/Qwen3-8B", "solo", "main")
+    # One event per transition (what the logbook shows), one progress event per whole percent.
     assert [(e.data["state"], e.data["percent"]) for e in events] == [
         ("running", 0.0),
+        ("completed", 100.0),
+    ]
+    assert [(e.data["state"], e.data["percent"]) for e in ticks] == [
         ("running", 50.0),
         ("running", 100.0),
-        ("completed", 100.0),
     ]
     added = mock_cluster.catalog.get("Qwen/Qwen3-8B")
     assert added is not None

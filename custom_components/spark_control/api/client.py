@@ -210,6 +210,11 @@ class SparkCluster:
         """
         return await self._swap.reattach(on_progress, timeout)
 
+    async def open_launch(self) -> str | None:
+        """The model of a launch recorded on the head and not yet ended (None: no launch)."""
+        record = await self._swap.read_record()
+        return None if record is None else record["model"]
+
     @property
     def swap_progress(self) -> SwapProgress:
         """The latest swap progress (IDLE before the first swap)."""

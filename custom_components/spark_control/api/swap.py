@@ -117,7 +117,7 @@ class SwapRunner:
         """
         if self.running:
             return None
-        record = await self._read_record()
+        record = await self.read_record()
         if record is None:
             return None
         model = record["model"]
@@ -143,7 +143,8 @@ class SwapRunner:
         self.progress = progress
         self._update()
 
-    async def _read_record(self) -> dict[str, str] | None:
+    async def read_record(self) -> dict[str, str] | None:
+        """The open launch record on the head (model, mode, dialect, log start), else None."""
         result = await self._ctx.head.run(
             commands.read_swap_record(), name="swap record", timeout=self._ctx.command_timeout
         )

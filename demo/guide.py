@@ -39,8 +39,8 @@ def guide(stack: Stack, sample: Path) -> str:
     )
     if stack.options.keep_sparks:
         extra.append(
-            "Kill Home Assistant as a crash would (the Sparks and their work stay up),\n"
-            "    then start it again on the same config:\n"
+            "Kill Home Assistant mid-download or mid-swap (the Sparks and their work stay\n"
+            "    up), start it again on the same config and watch it pick the job up:\n"
             f"    .venv/ha/bin/python -m demo kill-ha --state-dir {state}\n"
             f"    .venv/ha/bin/python -m demo restart-ha --state-dir {state}"
         )

@@ -79,6 +79,7 @@ class HealthState:
     last: HealthReport | None = None
     failures: Mapping[str, int] = field(default_factory=_no_failures)
     verdicts: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
+    changed: datetime | None = None  # when a report last flipped its service's verdict
 
     def changes(self, report: HealthReport) -> bool:
         """Whether `report` flips its service between ok and failed (or is its first).
@@ -96,4 +97,5 @@ class HealthState:
         verdicts = {**self.verdicts, report.service: report.ok}
         while len(verdicts) > MAX_VERDICTS:  # names are free text from LAN clients
             del verdicts[next(iter(verdicts))]
-        return HealthState(report, MappingProxyType(failures), MappingProxyType(verdicts))
+        changed = report.received if self.changes(report) else self.changed
+        return HealthState(report, MappingProxyType(failures), MappingProxyType(verdicts), changed)

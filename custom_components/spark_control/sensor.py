@@ -89,6 +89,7 @@ def _last_report_attributes(activity: SparkActivity) -> Mapping[str, Any] | None
         "source": report.source,
         "error": report.error,
         "ms": report.ms,
+        "received": report.received.isoformat(),
     }
 
 
@@ -142,9 +143,9 @@ ACTIVITY_SENSORS: tuple[ActivitySensorDescription, ...] = (
         translation_key="last_health_report",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda activity: (
-            None if activity.health.last is None else activity.health.last.received
-        ),
+        # The state moves only when a service flips between ok and failed (the logbook shows
+        # each state change); the attributes describe the latest report, whatever it said.
+        value_fn=lambda activity: activity.health.changed,
         attributes_fn=_last_report_attributes,
     ),
 )

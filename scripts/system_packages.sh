@@ -14,9 +14,10 @@ cd "$(dirname "$0")/.."
 #   chromium fonts-liberation  the browser end-to-end test and its screenshots
 #   python3-venv            environments from the system Python 3.11
 #   curl procps git make    the demo's curl lines, process handling, the Makefile
+#   mawk                    a Spark's awk (DGX OS): the simulated Sparks run it as `awk`
 packages=(
   openssh-server openssh-client espeak-ng sox ffmpeg libsndfile1 chromium fonts-liberation
-  python3-venv curl procps git make
+  python3-venv curl procps git make mawk
 )
 # Building CPython 3.13.5 (scripts/python313.sh) needs a compiler and the headers of every
 # stdlib extension Home Assistant imports — only where no Python 3.13.5 is there yet.

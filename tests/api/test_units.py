@@ -62,16 +62,18 @@ def test_service_ready(probe: Probe, ready: bool | None) -> None:
 def test_cache_listing_and_failure_reasons() -> None:
     listing = "models--Org--Done 1 0\nmodels--Org--Part 1 2\nmodels--Org--New 0 0\njunk\nx 1 0\n"
     assert download.parse_cache_listing(listing) == ["Org/Done"]
-    gated = CommandResult(1, "", "Cannot access gated repo for url ...")
-    assert "HF_TOKEN" in download.failure_reason(gated, "head")
-    full = CommandResult(1, "OSError: [Errno 28] No space left on device", "")
-    assert "full" in download.failure_reason(full, "worker")
-    missing = CommandResult(1, "", "Repository Not Found for url")
-    assert "does not exist" in download.failure_reason(missing, "head")
-    other = CommandResult(1, "line\nError: Failed to download model 'a/b'.", "")
-    assert download.failure_reason(other, "head") == "Error: Failed to download model 'a/b'."
-    silent = CommandResult(3, "", "")
-    assert download.failure_reason(silent, "head") == "exit status 3"
+    gated = ["Cannot access gated repo for url ..."]
+    assert "HF_TOKEN" in download.failure_reason(gated, "head", 1)
+    full = ["OSError: [Errno 28] No space left on device"]
+    assert "full" in download.failure_reason(full, "worker", 1)
+    missing = ["Repository Not Found for url"]
+    assert "does not exist" in download.failure_reason(missing, "head", 1)
+    other = ["line", "Error: Failed to download model 'a/b'."]
+    assert (
+        download.failure_reason(other, "head", 1)
+        == "Error: Failed to download model 'a/b'. (on head, exit status 1)"
+    )
+    assert download.failure_reason([], "head", 3) == "exit status 3 (on head, no output)"
     assert CommandResult(0, "a\r\nb\n", "").tail() == ["a", "b"]
 
 

@@ -74,7 +74,9 @@ def failure_reason(lines: Sequence[str], node: str, exit_status: int | None) -> 
     if "repository not found" in lowered or "404" in text:
         return "the repository does not exist (check the name)"
     errors = [line for line in lines if "error" in line.lower() or "failed" in line.lower()]
-    last = (errors or list(lines) or [f"exit status {exit_status}"])[-1]
+    if not (errors or lines):
+        return f"exit status {exit_status} (on {node}, no output)"
+    last = (errors or list(lines))[-1]
     return f"{last.strip()} (on {node}, exit status {exit_status})"
 
 

@@ -32,6 +32,23 @@ SERVICE_REMOVE_MODEL = "remove_model"
 SERVICE_SET_MODEL_SETTINGS = "set_model_settings"
 SERVICE_GET_SWAP_LOG = "get_swap_log"
 
+
+def whole_number(value: Any) -> int:
+    """A whole number from YAML or JSON; `.inf`, `.nan`, 1.5 and booleans are refused.
+
+    `vol.Coerce(int)` lets `int(float("inf"))` raise OverflowError out of the schema.
+    """
+    if isinstance(value, bool):
+        raise vol.Invalid("expected a whole number")
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise vol.Invalid("expected a whole number") from err
+    if isinstance(value, float) and value != number:
+        raise vol.Invalid("expected a whole number")
+    return number
+
+
 MAX_TEXT = 200
 _TEXT = vol.All(cv.string, vol.Length(min=1, max=MAX_TEXT))
 _TARGET = vol.In(["solo", "cluster"])
@@ -63,7 +80,7 @@ SCHEMAS: dict[str, vol.Schema] = {
         {
             **_ENTRY,
             vol.Required("model"): _TEXT,
-            vol.Optional("max_model_len"): vol.All(vol.Coerce(int), vol.Range(min=256)),
+            vol.Optional("max_model_len"): vol.All(whole_number, vol.Range(min=256)),
             vol.Optional("gpu_memory_utilization"): vol.All(
                 vol.Coerce(float), vol.Range(min=0.05, max=0.99)
             ),

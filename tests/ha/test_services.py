@@ -331,3 +331,50 @@ async def test_container_switch_and_restart(
             "switch", "turn_on", {"entity_id": "switch.magpie_container"}, blocking=True
         )
     assert err.value.translation_key == "command_failed"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_model_len", float("inf")),
+        ("max_model_len", float("-inf")),
+        ("max_model_len", float("nan")),
+        ("max_model_len", 8192.5),
+        ("max_model_len", True),
+        ("max_model_len", "1e400"),
+        ("max_model_len", [8192]),
+        ("gpu_memory_utilization", float("inf")),
+        ("gpu_memory_utilization", float("nan")),
+        ("gpu_memory_utilization", "nan"),
+    ],
+)
+async def test_model_settings_refuse_non_finite_numbers(
+    hass: HomeAssistant, init_integration: Any, field: str, value: Any
+) -> None:
+    """YAML's .inf/.nan and fractions are a validation error, never an OverflowError."""
+    with pytest.raises(vol.Invalid):
+        await _call(
+            hass,
+            "set_model_settings",
+            {"config_entry_id": init_integration.entry_id, "model": "gemma4", field: value},
+        )
+    settings = init_integration.runtime_data.client.catalog.get("gemma4").settings
+    assert settings.max_model_len is None or settings.max_model_len >= 256
+
+
+async def test_model_settings_take_whole_numbers_from_yaml(
+    hass: HomeAssistant, init_integration: Any
+) -> None:
+    """8192.0 (YAML float) and "8192" (text) are the whole number 8192."""
+    for value in (8192.0, "8192"):
+        await _call(
+            hass,
+            "set_model_settings",
+            {
+                "config_entry_id": init_integration.entry_id,
+                "model": "gemma4",
+                "max_model_len": value,
+            },
+        )
+        settings = init_integration.runtime_data.client.catalog.get("gemma4").settings
+        assert settings.max_model_len == 8192

@@ -142,6 +142,7 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
         )
         self.client = client
         self._lost: set[str] = set()
+        self._figures_at: float | None = None
         self._vllm_leaving = False
 
     @callback
@@ -166,10 +167,22 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
         self.update_interval = FAST_POLL_INTERVAL if fast else self.normal_interval
 
     async def _async_update_data(self) -> SparkData:
+        # GPU and memory figures refresh at the normal interval; the fast polls in between
+        # (during jobs) check reachability, vLLM and the services and keep the last figures.
+        now = time.monotonic()
+        figures = (
+            self._figures_at is None
+            or self.data is None
+            or now - self._figures_at >= self.normal_interval.total_seconds()
+        )
         try:
-            status = await self.client.status()
+            status = await self.client.status(node_figures=figures)
         except SparkError as err:
             _raise_poll_error(self.hass, self.config_entry, err)
+        if figures:
+            self._figures_at = now
+        else:
+            status = _keep_figures(status, self.data.status)
         self._check_nodes(status)
         addon_url = self.config_entry.data.get(CONF_ADDON_URL)
         addon_ready = (
@@ -233,6 +246,16 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
             elif up is True and subject in self._lost:
                 self._lost.discard(subject)
                 LOGGER.info("%s is available again", subject)
+
+
+def _keep_figures(status: ClusterStatus, previous: ClusterStatus) -> ClusterStatus:
+    """A light poll's snapshot with the last GPU and memory figures of each reachable Spark."""
+    nodes = dict(status.nodes)
+    for name, node in status.nodes.items():
+        before = previous.nodes.get(name)
+        if node.reachable and before is not None and before.reachable:
+            nodes[name] = replace(node, gpu=before.gpu, memory=before.memory)
+    return replace(status, nodes=nodes)
 
 
 def _node_reason(node: NodeStatus) -> str:

@@ -116,9 +116,9 @@ ACTIVITY_SENSORS: tuple[ActivitySensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in SwapState],
         value_fn=lambda activity: activity.swap.state.value,
+        # Changes only with the swap's state, so it writes on transitions alone.
         attributes_fn=lambda activity: {
             "model": activity.swap.model,
-            "last_log_line": activity.swap.last_log_line,
             "error": activity.swap.error,
             "stalled": activity.swap.stalled,
         },
@@ -129,6 +129,8 @@ ACTIVITY_SENSORS: tuple[ActivitySensorDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=0,
         value_fn=_swap_progress,
+        # The log moves with the progress: one write per published change (not recorded).
+        attributes_fn=lambda activity: {"last_log_line": activity.swap.last_log_line},
     ),
     ActivitySensorDescription(
         key="download_progress",

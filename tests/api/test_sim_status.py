@@ -225,3 +225,20 @@ async def test_a_failed_probe_leaves_node_figures_unknown(
     single = await service_status(cluster._ctx, magpie)
     assert single.container_state is None
     assert single.ready is True
+
+
+async def test_light_poll_skips_gpu_and_memory(sim_pair: Any, cluster: SparkCluster) -> None:
+    """node_figures=False: reachability, containers, vLLM and services; no GPU, no memory."""
+    full = await cluster.status()
+    light = await cluster.status(node_figures=False)
+    for name in ("head", "worker"):
+        assert full.nodes[name].gpu is not None
+        assert light.nodes[name].reachable is True
+        assert light.nodes[name].gpu is None
+        assert light.nodes[name].memory is None
+    assert light.services["parakeet"].container_state == full.services["parakeet"].container_state
+    assert light.services["parakeet"].container_state == "running"
+    await sim_pair.worker.set_reachable(False)
+    light = await cluster.status(node_figures=False)
+    assert light.nodes["worker"].reachable is False
+    assert light.services["parakeet"].container_state is None  # hosted on the worker

@@ -246,20 +246,27 @@ async def test_swap_ending_while_install_runs_keeps_fast_polling(
 async def test_progress_is_published_at_most_once_per_interval(
     hass: HomeAssistant, init_integration: Any, mock_cluster: MagicMock
 ) -> None:
-    """Many log lines in a burst: one write now (the transition), the rest coalesced."""
-    entity_id = "sensor.vllm_cluster_swap_state"
-    writes: list[Any] = []
-    hass.bus.async_listen(
-        "state_changed",
-        lambda event: (
-            writes.append(event.data["new_state"]) if event.data["entity_id"] == entity_id else None
-        ),
-    )
+    """Many log lines in a burst: one write now (the transition), the rest coalesced.
+
+    The swap state sensor writes on transitions only; the log line rides on the progress.
+    """
+    progress, swap_state = "sensor.vllm_cluster_swap_progress", "sensor.vllm_cluster_swap_state"
+    writes: dict[str, list[Any]] = {progress: [], swap_state: []}
+
+    def on_state(event: Any) -> None:
+        if event.data["entity_id"] in writes:
+            writes[event.data["entity_id"]].append(event.data["new_state"])
+
+    hass.bus.async_listen("state_changed", on_state)
     release = asyncio.Event()
 
     async def swap(model: str, on_progress: Any, **kwargs: Any) -> SwapProgress:
         for line in range(50):
-            on_progress(SwapProgress(SwapState.LOADING, model, last_log_line=f"line {line}"))
+            on_progress(
+                SwapProgress(
+                    SwapState.LOADING, model, shard_percent=line * 2.0, last_log_line=f"line {line}"
+                )
+            )
         await release.wait()
         return SwapProgress(SwapState.READY, model)
 
@@ -271,9 +278,14 @@ async def test_progress_is_published_at_most_once_per_interval(
         blocking=True,
     )
     await asyncio.sleep(0.05)
-    assert [state.attributes["last_log_line"] for state in writes] == ["line 0"]
+    assert [state.attributes["last_log_line"] for state in writes[progress]] == ["line 0"]
     await asyncio.sleep(ACTIVITY_MIN_INTERVAL + 0.2)
-    assert [state.attributes["last_log_line"] for state in writes] == ["line 0", "line 49"]
+    assert [state.attributes["last_log_line"] for state in writes[progress]] == [
+        "line 0",
+        "line 49",
+    ]
+    assert writes[progress][-1].state == "98.0"
     release.set()
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert writes[-1].state == "ready"
+    assert [state.state for state in writes[swap_state]] == ["loading", "ready"]
+    assert writes[progress][-1].state == "100.0"

@@ -159,14 +159,15 @@ class SparkCluster:
             if isinstance(result, BaseException):
                 raise result
 
-    async def status(self) -> ClusterStatus:
+    async def status(self, *, node_figures: bool = True) -> ClusterStatus:
         """One concurrent snapshot; failing parts are marked unknown, never raised.
 
         An unreachable Spark is reported, not raised: `NodeStatus.problem` says whether the
         network, the key (`AUTH_REJECTED`) or the host key (`HOST_KEY_CHANGED`) is the cause,
-        so the caller decides what stops polling.
+        so the caller decides what stops polling. `node_figures=False` skips GPU and memory
+        (a lighter poll: reachability, containers, vLLM and services only).
         """
-        return await self._status.collect()
+        return await self._status.collect(node_figures=node_figures)
 
     def resolve_model(self, model: str) -> CatalogModel:
         """A catalog entry by key or repo id; an uncatalogued valid repo id runs solo."""

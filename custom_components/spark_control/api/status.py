@@ -36,15 +36,22 @@ class StatusCollector:
         self._ctx = ctx
         self._last_tokens: tuple[float, float] | None = None
 
-    async def collect(self) -> ClusterStatus:
-        """Gather nodes, vLLM, services and checkout at once."""
+    async def collect(self, *, node_figures: bool = True) -> ClusterStatus:
+        """Gather nodes, vLLM, services and checkout at once.
+
+        Without `node_figures` the Sparks are only checked for reachability and their speech
+        containers (no nvidia-smi, no meminfo): GPU and memory stay None.
+        """
         ctx = self._ctx
         configured = (ctx.config.parakeet, ctx.config.magpie, ctx.config.diarizer)
         services = [s for s in configured if s is not None]
+        nodes = ctx.nodes.items()
         vllm, checkout, probes, probe_http = await asyncio.gather(
             self._vllm(),
             self._checkout(),
-            asyncio.gather(*(self._node(name, conn, services) for name, conn in ctx.nodes.items())),
+            asyncio.gather(
+                *(self._node(name, conn, services, node_figures) for name, conn in nodes)
+            ),
             asyncio.gather(*(_service_probe(ctx, service) for service in services)),
         )
         states: dict[str, str | None] = {}
@@ -61,7 +68,11 @@ class StatusCollector:
         )
 
     async def _node(
-        self, name: NodeName, conn: HostConnection, services: list[ServiceConfig]
+        self,
+        name: NodeName,
+        conn: HostConnection,
+        services: list[ServiceConfig],
+        figures: bool = True,
     ) -> tuple[NodeStatus, dict[str, str | None]]:
         """One probe command per node: GPU, memory and the state of its speech containers."""
         mine = [s for s in services if s.ssh_node == name]
@@ -74,16 +85,16 @@ class StatusCollector:
         except TimeoutError:
             waited = f"no SSH connection within {self._ctx.status_timeout:g} s"
             return NodeStatus(name, False, problem=NodeProblem.UNREACHABLE, detail=waited), {}
-        parts = {
-            "gpu": commands.ProbePart(commands.GPU_QUERY),
-            "apps": commands.ProbePart(commands.APPS_QUERY),
-            "memory": commands.ProbePart(commands.MEMINFO, can_hang=False),
-        }
+        parts: dict[str, commands.ProbePart] = {}
+        if figures:
+            parts["gpu"] = commands.ProbePart(commands.GPU_QUERY)
+            parts["apps"] = commands.ProbePart(commands.APPS_QUERY)
+            parts["memory"] = commands.ProbePart(commands.MEMINFO, can_hang=False)
         if mine:
             parts["containers"] = commands.ProbePart(
                 commands.container_states(containers), keep_stderr=True
             )
-        found, failure = await self._probe(conn, parts)
+        found, failure = await self._probe(conn, parts) if parts else ({}, None)
         gpu, apps, memory = (_output(found.get(key)) for key in ("gpu", "apps", "memory"))
         inspected = found.get("containers")
         states = (

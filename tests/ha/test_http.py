@@ -103,6 +103,34 @@ async def test_health_report_recorded(
     ]
 
 
+async def test_health_report_control_characters_never_reach_bus_or_logbook(
+    hass: HomeAssistant, init_integration: Any, hass_client: ClientSessionGenerator
+) -> None:
+    """Newlines, tabs, NULs and escapes in source/error become spaces before the event."""
+    events = async_capture_events(hass, EVENT_HEALTH_REPORT)
+    client = await hass_client()
+    report = {
+        "service": "vllm",
+        "ok": False,
+        "source": "relay\n\tinjected\u0000",
+        "error": "line one\nline two\r\x1b[31mred\u0085",
+    }
+    response = await client.post(HEALTH, json=report)
+    assert response.status == HTTPStatus.OK
+    await hass.async_block_till_done()
+    data = events[0].data
+    assert data["source"] == "relay injected"
+    assert data["error"] == "line one line two [31mred"
+    last = hass.states.get("sensor.vllm_cluster_last_health_report")
+    assert last.attributes["error"] == "line one line two [31mred"
+    described: dict[str, Any] = {}
+    logbook.async_describe_events(
+        hass, lambda domain, event_type, describe: described.__setitem__(event_type, describe)
+    )
+    message = described[EVENT_HEALTH_REPORT](events[0])["message"]
+    assert not any(ord(char) < 32 or 0x7F <= ord(char) <= 0x9F for char in message)
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

@@ -102,3 +102,38 @@ async def test_up_to_date_has_no_notes(
     client = await hass_ws_client(hass)
     await client.send_json({"id": 1, "type": "update/release_notes", "entity_id": ENTITY})
     assert (await client.receive_json())["result"] is None
+
+
+async def test_check_for_updates_button_reports_failures(
+    hass: HomeAssistant, init_integration: Any, mock_cluster: MagicMock
+) -> None:
+    """Pressing the button with no reachable checkout raises a translated error, not silence."""
+    mock_cluster.check_update.side_effect = UpdateError("git_failed", "fatal: unable to access")
+    with pytest.raises(HomeAssistantError, match="unable to access") as err:
+        await hass.services.async_call(
+            "button", "press", {"entity_id": "button.spark_head_check_for_updates"}, blocking=True
+        )
+    assert err.value.translation_key == "command_failed"
+    assert hass.states.get(ENTITY).attributes["latest_version"] == "358bf26"  # unchanged
+    mock_cluster.check_update.side_effect = None
+    mock_cluster.check_update.return_value = UpdateInfo("358bf26", "358bf26", 0, [])
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.spark_head_check_for_updates"}, blocking=True
+    )
+    assert hass.states.get(ENTITY).state == STATE_OFF
+
+
+async def test_switch_failure_is_translated_and_polls(
+    hass: HomeAssistant, init_integration: Any, mock_cluster: MagicMock
+) -> None:
+    """A docker command that fails: a translated error with its cause, and a fresh poll."""
+    from custom_components.spark_control.api import CommandError
+
+    mock_cluster.service_action.side_effect = CommandError("docker start magpie", 1, ["no such"])
+    polls = mock_cluster.status.call_count
+    with pytest.raises(HomeAssistantError, match="no such") as err:
+        await hass.services.async_call(
+            "switch", "turn_on", {"entity_id": "switch.magpie_container"}, blocking=True
+        )
+    assert err.value.translation_key == "command_failed"
+    assert mock_cluster.status.call_count == polls + 1

@@ -235,7 +235,11 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
         if any(node.reachable for node in status.nodes.values()):
             head = status.nodes.get("head")
             vllm_up = status.vllm.ready if head is not None and head.reachable else None
-            checks["vLLM"] = (vllm_up, "not serving")
+            failure = status.vllm.failure
+            checks["vLLM"] = (
+                vllm_up,
+                f"its engine failed: {sanitize(failure)}" if failure else "not serving",
+            )
             for key, service in status.services.items():
                 checks[key.capitalize()] = (service.ready, "not answering its readiness check")
             checks["Diarizer add-on"] = (addon_ready, "not answering /health")

@@ -40,6 +40,7 @@ class StatusSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[SparkData], Any]
     available_fn: Callable[[SparkData], bool] = lambda _: True
+    attributes_fn: Callable[[SparkData], Mapping[str, Any] | None] = lambda _: None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,9 +100,13 @@ def _kv_cache(data: SparkData) -> float | None:
 
 
 def _vllm_state(data: SparkData) -> str | None:
-    """`ready`, `down` (the head answers, vLLM does not), or unknown."""
-    ready = data.status.vllm.ready
-    return None if ready is None else ("ready" if ready else "down")
+    """`ready`, `failed` (the engine died), `down` (vLLM does not serve), or unknown."""
+    vllm = data.status.vllm
+    if vllm.ready is None:
+        return None
+    if vllm.ready:
+        return "ready"
+    return "failed" if vllm.failure else "down"
 
 
 def _vllm_serving(data: SparkData) -> bool:
@@ -157,8 +162,9 @@ VLLM_SENSORS: tuple[StatusSensorDescription, ...] = (
         key="vllm_state",
         translation_key="vllm_state",
         device_class=SensorDeviceClass.ENUM,
-        options=["ready", "down"],
+        options=["ready", "down", "failed"],
         value_fn=_vllm_state,
+        attributes_fn=lambda data: {"reason": data.status.vllm.failure},
     ),
     StatusSensorDescription(
         key="context_length",
@@ -335,6 +341,11 @@ class VllmSensor(SparkStatusEntity, SensorEntity):
     def native_value(self) -> Any:
         """From the status poll."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Why the engine failed, when it did."""
+        return self.entity_description.attributes_fn(self.coordinator.data)
 
 
 class NodeSensor(SparkStatusEntity, SensorEntity):

@@ -114,10 +114,15 @@ async def test_engine_death_means_not_ready(
 
     pair = await sim_pair_factory(PairConfig(initial_model=QWEN36))
     cluster = await cluster_factory(pair)
+    status = await cluster.status()
+    assert status.vllm.ready is True
+    assert status.vllm.failure is None
     pair.faults.set("engine_death", True)
     status = await _wait(cluster, lambda s: s.vllm.ready is False)
     assert status.vllm.ready is False
     assert status.nodes["head"].reachable
+    # The root cause from the container's log, not the generic EngineDeadError line.
+    assert status.vllm.failure == "RuntimeError: CUDA error: unspecified launch failure"
 
 
 async def test_services_can_live_on_the_head(
@@ -242,3 +247,28 @@ async def test_light_poll_skips_gpu_and_memory(sim_pair: Any, cluster: SparkClus
     light = await cluster.status(node_figures=False)
     assert light.nodes["worker"].reachable is False
     assert light.services["parakeet"].container_state is None  # hosted on the worker
+
+
+@pytest.mark.parametrize(
+    ("log", "reason"),
+    [
+        (
+            "(APIServer pid=7) ERROR 08-01 10:00:00 [core.py:710] RuntimeError: CUDA error: x\n"
+            "vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue.",
+            "RuntimeError: CUDA error: x",
+        ),
+        (
+            "INFO ok\nvllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue.",
+            "vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue.",
+        ),
+        ("", "the vLLM engine stopped answering (/health is not 200)"),
+        (
+            "Error response from daemon: No such container: vllm_node",
+            "the vLLM engine stopped answering (/health is not 200)",
+        ),
+    ],
+)
+def test_engine_failure_names_the_root_cause(log: str, reason: str) -> None:
+    from custom_components.spark_control.api.status import engine_failure
+
+    assert engine_failure(log) == reason

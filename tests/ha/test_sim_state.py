@@ -149,3 +149,52 @@ async def test_host_key_rotated_while_polling_repairs_and_stops(
     assert issue.translation_placeholders["host"] == f"127.0.0.1:{sim_pair.head.ssh_port}"
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert _state(hass, HEAD_TEMP) == STATE_UNAVAILABLE
+
+
+async def test_engine_death_says_failed_with_the_reason(
+    hass: HomeAssistant,
+    sim_pair_factory: Any,
+    fake_addon: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The engine dies under a served model: state `failed` with the log's root cause, metrics
+    unavailable (not 0), the select still available; one warning however many polls."""
+    from spark_sim import PairConfig
+
+    from .conftest import pair_machine_id, sim_entry_data
+
+    pair = await sim_pair_factory(PairConfig(initial_model="RedHatAI/Qwen3.6-35B-A3B-NVFP4"))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=pair_machine_id(pair),
+        data=sim_entry_data(pair, fake_addon["url"]),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await _poll_until(hass, entry, "sensor.vllm_cluster_engine_state", "ready")
+    await _poll(hass, entry)
+    assert _state(hass, "sensor.vllm_cluster_generation_throughput") != STATE_UNAVAILABLE
+    caplog.set_level(logging.INFO, "custom_components.spark_control")
+    caplog.clear()
+
+    pair.faults.set("engine_death", True)
+    await _poll_until(hass, entry, "sensor.vllm_cluster_engine_state", "failed")
+    await _poll(hass, entry)
+    state = hass.states.get("sensor.vllm_cluster_engine_state")
+    assert state is not None
+    assert state.attributes["reason"] == "RuntimeError: CUDA error: unspecified launch failure"
+    assert _state(hass, "sensor.vllm_cluster_generation_throughput") == STATE_UNAVAILABLE
+    assert _state(hass, "sensor.vllm_cluster_kv_cache_usage") == STATE_UNAVAILABLE
+    assert _state(hass, "select.vllm_cluster_model") != STATE_UNAVAILABLE
+    warnings = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "custom_components.spark_control" and record.levelname == "WARNING"
+    ]
+    assert warnings == [
+        "vLLM is unavailable: its engine failed: "
+        "RuntimeError: CUDA error: unspecified launch failure"
+    ]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()

@@ -117,7 +117,11 @@ class NodeStatus:
 
 @dataclass(frozen=True, slots=True)
 class VllmStatus:
-    """vLLM readiness, served model and metrics; None means unknown."""
+    """vLLM readiness, served model and metrics; None means unknown.
+
+    `failure` is set when the API server answers but its engine died: the root-cause line
+    from the container's log (a CUDA error, EngineDeadError).
+    """
 
     ready: bool | None = None
     model: str | None = None
@@ -126,6 +130,7 @@ class VllmStatus:
     requests_running: int | None = None
     requests_waiting: int | None = None
     kv_cache_usage: float | None = None
+    failure: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

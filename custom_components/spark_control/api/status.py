@@ -25,6 +25,9 @@ from .models import (
     VllmStatus,
 )
 
+ENGINE_LOG_LINES = 80
+ENGINE_DIED = "the vLLM engine stopped answering (/health is not 200)"
+VLLM = commands.VLLM_CONTAINER
 TIMED_OUT = (124, 137)  # `timeout` ran out, or had to kill the part
 PART_SHARE = 0.6  # of the status timeout: a hung part ends before the whole probe is cut off
 
@@ -161,7 +164,10 @@ class StatusCollector:
         else:
             ready = None
         model, max_len = http.served_model(models)
-        status = VllmStatus(ready=ready, model=model, max_model_len=max_len)
+        # The API server answers but is unhealthy: the engine died; its log says why.
+        engine_dead = health.outcome is http.Outcome.OK and health.status != 200
+        failure = await self._engine_failure() if engine_dead else None
+        status = VllmStatus(ready=ready, model=model, max_model_len=max_len, failure=failure)
         if not metrics.ok:
             if ready is False:
                 self._last_tokens = None
@@ -175,7 +181,22 @@ class StatusCollector:
             requests_running=parsed.running,
             requests_waiting=parsed.waiting,
             kv_cache_usage=parsed.kv_cache_usage,
+            failure=failure,
         )
+
+    async def _engine_failure(self) -> str:
+        """The root cause of a dead engine from the vLLM container's last log lines."""
+        command = commands.join(["docker", "logs", "--tail", str(ENGINE_LOG_LINES), VLLM])
+        try:
+            result = await self._ctx.head.run(
+                command + " 2>&1",
+                name="vLLM log",
+                timeout=self._ctx.status_timeout,
+                check=False,
+            )
+        except SparkError:
+            return ENGINE_DIED
+        return engine_failure(result.stdout)
 
     def _rate(self, counter: float | None) -> float | None:
         now = time.monotonic()
@@ -190,6 +211,18 @@ class StatusCollector:
         if elapsed <= 0 or delta < 0:
             return None
         return delta / elapsed
+
+
+def engine_failure(log: str) -> str:
+    """The line that names why the engine died: a recognised cause, else the engine's error."""
+    lines = [parsers.strip_log_prefix(line) for line in log.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if parsers.classify_failure(line) is not None:
+            return line[:300]
+    for line in reversed(lines):
+        if "EngineDeadError" in line or "fatal error" in line:
+            return line[:300]
+    return ENGINE_DIED
 
 
 def node_problem(err: SparkError) -> NodeProblem:

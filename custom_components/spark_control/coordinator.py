@@ -171,9 +171,12 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
         # (during jobs) check reachability, vLLM and the services and keep the last figures.
         now = time.monotonic()
         figures = (
-            self._figures_at is None
+            self.update_interval == self.normal_interval
             or self.data is None
+            or not self.last_update_success
+            or self._figures_at is None
             or now - self._figures_at >= self.normal_interval.total_seconds()
+            or not all(node.reachable for node in self.data.status.nodes.values())
         )
         try:
             status = await self.client.status(node_figures=figures)

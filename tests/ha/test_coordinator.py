@@ -298,3 +298,30 @@ async def test_progress_is_published_at_most_once_per_interval(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert [state.state for state in writes[swap_state]] == ["loading", "ready"]
     assert writes[progress][-1].state == "100.0"
+
+
+async def test_fast_polls_keep_the_gpu_figures(
+    hass: HomeAssistant, init_integration: Any, mock_cluster: MagicMock
+) -> None:
+    """During a job the fast polls skip GPU and memory and keep the last figures; a Spark
+    that comes back, or the normal rate, reads them again."""
+    status = init_integration.runtime_data.status
+    status.set_fast_poll(True)
+    light = replace(
+        cluster_status(),
+        nodes={
+            name: replace(node, gpu=None, memory=None)
+            for name, node in cluster_status().nodes.items()
+        },
+    )
+    await _poll(hass, init_integration, mock_cluster, light)
+    assert mock_cluster.status.call_args.kwargs == {"node_figures": False}
+    assert _state(hass, HEAD_SENSOR) == "55.0"  # kept from the last full poll
+    await _poll(hass, init_integration, mock_cluster, _down(light, "worker"))
+    assert _state(hass, WORKER_SENSOR) == STATE_UNAVAILABLE
+    await _poll(hass, init_integration, mock_cluster, cluster_status())
+    assert mock_cluster.status.call_args.kwargs == {"node_figures": True}  # the worker is back
+    assert _state(hass, WORKER_SENSOR) == "47.0"
+    status.set_fast_poll(False)
+    await _poll(hass, init_integration, mock_cluster, cluster_status())
+    assert mock_cluster.status.call_args.kwargs == {"node_figures": True}

@@ -285,7 +285,7 @@ async def test_progress_is_published_at_most_once_per_interval(
         {"config_entry_id": init_integration.entry_id, "model": "gemma4"},
         blocking=True,
     )
-    await asyncio.sleep(0)
+    await hass.async_block_till_done()  # the swap itself is a background task: not awaited
     assert [state.attributes["last_log_line"] for state in writes[progress]] == ["line 0"]
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
     await hass.async_block_till_done()

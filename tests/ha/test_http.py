@@ -108,6 +108,7 @@ async def test_health_report_control_characters_never_reach_bus_or_logbook(
 ) -> None:
     """Newlines, tabs, NULs and escapes in source/error become spaces before the event."""
     events = async_capture_events(hass, EVENT_HEALTH_REPORT)
+    changes = async_capture_events(hass, EVENT_HEALTH_CHANGE)
     client = await hass_client()
     report = {
         "service": "vllm",
@@ -127,7 +128,7 @@ async def test_health_report_control_characters_never_reach_bus_or_logbook(
     logbook.async_describe_events(
         hass, lambda domain, event_type, describe: described.__setitem__(event_type, describe)
     )
-    message = described[EVENT_HEALTH_REPORT](events[0])["message"]
+    message = described[EVENT_HEALTH_CHANGE](changes[0])["message"]
     assert not any(ord(char) < 32 or 0x7F <= ord(char) <= 0x9F for char in message)
 
 

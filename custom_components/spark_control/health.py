@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from http import HTTPStatus
 from types import MappingProxyType
 from typing import Any, Final
 
+from aiohttp import web
 from homeassistant.util import dt as dt_util
 
 from .helpers import sanitize
@@ -22,7 +25,10 @@ SERVICE_NAME_RULE: Final = (
 )
 MAX_SOURCE: Final = 100
 MAX_ERROR: Final = 1000
+MAX_MS: Final = 86_400_000.0
+MAX_BODY: Final = 8192
 MAX_VERDICTS: Final = 64
+REPORT_FIELDS: Final = frozenset({"service", "ok", "source", "error", "ms"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,70 @@ class HealthReport:
             "error": self.error,
             "ms": self.ms,
         }
+
+
+class ReportError(ValueError):
+    """A health report refused with `status` (400 or 413) and this message."""
+
+    def __init__(self, message: str, status: HTTPStatus = HTTPStatus.BAD_REQUEST) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def parse_report(body: Any, extra_fields: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The seed's report body (service, ok, source, error, ms), or ReportError naming the fault.
+
+    The authenticated view and the tokenless webhook share this rule, so a client gets the same
+    answer from both.
+    """
+    if not isinstance(body, dict):
+        raise ReportError("body must be a JSON object")
+    unknown = set(body) - REPORT_FIELDS - extra_fields
+    if unknown:
+        raise ReportError(f"unknown fields: {', '.join(sorted(unknown))[:200]}")
+    service = body.get("service")
+    if not isinstance(service, str) or SERVICE_NAME.fullmatch(service) is None:
+        raise ReportError(SERVICE_NAME_RULE)
+    if not isinstance(body.get("ok"), bool):
+        raise ReportError("ok must be true or false")
+    for name, limit in (("source", MAX_SOURCE), ("error", MAX_ERROR)):
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ReportError(f"{name} must be a string")
+        if value is not None and len(value) > limit:
+            raise ReportError(f"{name} is longer than {limit} characters")
+    ms = body.get("ms")
+    if ms is not None and (
+        isinstance(ms, bool) or not isinstance(ms, int | float) or not 0 <= ms <= MAX_MS
+    ):
+        raise ReportError(f"ms must be a number from 0 to {MAX_MS:.0f}")
+    return body
+
+
+async def read_report(
+    request: web.Request, extra_fields: frozenset[str] = frozenset()
+) -> tuple[HealthReport, dict[str, Any]]:
+    """Read and validate a report body of at most MAX_BODY bytes: (report, its raw fields)."""
+    too_large = ReportError("body too large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise too_large
+    raw = await request.content.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise too_large
+    try:
+        fields = parse_report(json.loads(raw), extra_fields)
+    except ReportError:
+        raise
+    except (ValueError, UnicodeDecodeError) as err:  # not JSON, or not UTF-8
+        raise ReportError(str(err)) from err
+    report = HealthReport.create(
+        fields["service"],
+        fields["ok"],
+        source=fields.get("source"),
+        error=fields.get("error"),
+        ms=fields.get("ms"),
+    )
+    return report, fields
 
 
 def _no_failures() -> Mapping[str, int]:

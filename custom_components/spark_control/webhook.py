@@ -8,7 +8,6 @@ rate-limited per client address so a misbehaving client cannot flood the logbook
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,14 +28,9 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import SparkConfigEntry
-from .health import SERVICE_NAME, SERVICE_NAME_RULE, HealthReport
+from .health import ReportError, read_report
 from .http import endpoints_payload
 
-MAX_BODY: Final = 8192
-MAX_SOURCE: Final = 100
-MAX_ERROR: Final = 1000
-MAX_MS: Final = 86_400_000.0
-REPORT_FIELDS: Final = frozenset({"service", "ok", "source", "error", "ms"})
 RATE_PER_SECOND: Final = 10.0
 BURST: Final = 10.0
 MAX_TRACKED_CLIENTS: Final = 1024
@@ -67,36 +61,6 @@ def webhook_urls(hass: HomeAssistant, options: Mapping[str, Any]) -> tuple[str, 
         _url(hass, options.get(CONF_WEBHOOK_DISCOVERY_ID) or "-"),
         _url(hass, options.get(CONF_WEBHOOK_HEALTH_ID) or "-"),
     )
-
-
-class ReportError(ValueError):
-    """A report answered with 400 and this message."""
-
-
-def parse_report(body: Any) -> dict[str, Any]:
-    """The seed's report body (service, ok, source, error, ms), or ReportError naming the fault."""
-    if not isinstance(body, dict):
-        raise ReportError("body must be a JSON object")
-    unknown = set(body) - REPORT_FIELDS
-    if unknown:
-        raise ReportError(f"unknown fields: {', '.join(sorted(unknown))[:200]}")
-    service = body.get("service")
-    if not isinstance(service, str) or SERVICE_NAME.fullmatch(service) is None:
-        raise ReportError(SERVICE_NAME_RULE)
-    if not isinstance(body.get("ok"), bool):
-        raise ReportError("ok must be true or false")
-    for name, limit in (("source", MAX_SOURCE), ("error", MAX_ERROR)):
-        value = body.get(name)
-        if value is not None and not isinstance(value, str):
-            raise ReportError(f"{name} must be a string")
-        if value is not None and len(value) > limit:
-            raise ReportError(f"{name} is longer than {limit} characters")
-    ms = body.get("ms")
-    if ms is not None and (
-        isinstance(ms, bool) or not isinstance(ms, int | float) or not 0 <= ms <= MAX_MS
-    ):
-        raise ReportError(f"ms must be a number from 0 to {MAX_MS:.0f}")
-    return body
 
 
 @dataclass(slots=True)
@@ -164,30 +128,13 @@ def async_setup_webhooks(hass: HomeAssistant, entry: SparkConfigEntry) -> None:
     async def health(hass: HomeAssistant, webhook_id: str, request: web.Request) -> web.Response:
         if not limiter.allow(request.remote or "?"):
             return _too_many()
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return web.json_response(
-                {"message": "body too large"}, status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-            )
-        raw = await request.content.read(MAX_BODY + 1)
-        if len(raw) > MAX_BODY:
-            return web.json_response(
-                {"message": "body too large"}, status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-            )
         try:
-            report = parse_report(json.loads(raw))
-        except (ValueError, UnicodeDecodeError) as err:
-            return web.json_response({"message": str(err)}, status=HTTPStatus.BAD_REQUEST)
+            report, _ = await read_report(request)
+        except ReportError as err:
+            return web.json_response({"message": str(err)}, status=err.status)
         if entry.state is not ConfigEntryState.LOADED:
             return _not_loaded()
-        entry.runtime_data.activity.async_record_health(
-            HealthReport.create(
-                report["service"],
-                report["ok"],
-                source=report.get("source"),
-                error=report.get("error"),
-                ms=report.get("ms"),
-            )
-        )
+        entry.runtime_data.activity.async_record_health(report)
         return web.json_response({"recorded": True})
 
     webhook.async_register(

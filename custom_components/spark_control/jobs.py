@@ -45,6 +45,10 @@ from .models import InstallProgress, SparkActivity
 Change = Callable[[SparkActivity], SparkActivity]
 
 
+# How long a new download waits for an ended one to finish its bookkeeping.
+SETTLE_SECONDS = 10.0
+
+
 class ActivitySink(Protocol):
     """Where job progress goes (the activity coordinator)."""
 
@@ -294,6 +298,18 @@ class SparkJobs:
             lambda a: replace(a, download=progress, download_running=running or a.download_running),
             now=transition,
         )
+
+    async def async_settle_download(self) -> None:
+        """Let a download whose final state is already out finish its bookkeeping.
+
+        The cancelled/completed/failed event reaches the bus (and the user) before the task has
+        honoured or cleared its intent; a new download asked for in that moment must wait for
+        it, not be refused as "already running".
+        """
+        task, last = self._download_task, self._last_download_event
+        if task is None or task.done() or last is None or last[0] is DownloadState.RUNNING:
+            return
+        await asyncio.wait({task}, timeout=SETTLE_SECONDS)
 
     async def async_cancel_download(self) -> None:
         """Cancel the running download; ServiceValidationError when none runs."""

@@ -133,6 +133,7 @@ async def _download_model(entry: SparkConfigEntry, call: ServiceCall) -> Service
     if name is not None:
         _checked(validation.display_name, name)
     target = cast(LaunchMode, call.data["target"])
+    await entry.runtime_data.jobs.async_settle_download()
     entry.runtime_data.jobs.async_start_download(
         repo_id, target, revision, call.data["add_to_catalog"], name
     )

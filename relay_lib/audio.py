@@ -11,6 +11,7 @@ import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -117,16 +118,21 @@ def probe_duration(path: Path | str) -> float | None:
     return None
 
 
-def _audio_stream(container: av.container.InputContainer, path: Path | str) -> av.AudioStream:
+def _audio_stream(
+    container: av.container.InputContainer, path: Path | str | BinaryIO
+) -> av.AudioStream:
     if not container.streams.audio:
         raise AudioDecodeError(f"{path} has no audio track")
     return container.streams.audio[0]
 
 
-def iter_pcm(path: Path | str) -> Iterator[npt.NDArray[np.int16]]:
-    """Yield the first audio track as consecutive 16 kHz mono int16 blocks (decoder-sized)."""
+def iter_pcm(path: Path | str | BinaryIO) -> Iterator[npt.NDArray[np.int16]]:
+    """Yield the first audio track as consecutive 16 kHz mono int16 blocks (decoder-sized).
+
+    `path` may also be a binary file object (a Ray chunk task decodes from the recording's bytes).
+    """
     try:
-        container = av.open(str(path))
+        container = av.open(path if not isinstance(path, Path | str) else str(path), mode="r")
     except (OSError, av.FFmpegError) as err:
         raise AudioDecodeError(f"cannot open {path}: {err}") from err
     with container:

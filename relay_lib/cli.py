@@ -55,14 +55,8 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The CLI's arguments (kept separate so tests can inspect it)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m relay_lib",
-        description="Speaker-diarize (and optionally transcribe) a recording of any length by "
-        "chunking it across Spark diarization add-ons and clustering the speakers globally.",
-    )
-    parser.add_argument("input", type=Path, help="audio or video file ffmpeg can read")
+def add_service_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the add-on(s) and the STT service are (shared with `batch`)."""
     parser.add_argument(
         "--addon",
         action="append",
@@ -89,17 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the add-on's API token, sent as Authorization: Bearer (default: ${ADDON_TOKEN_ENV}; "
         "prefer the variable: a flag shows in the process list)",
     )
-    parser.add_argument(
-        "--format", choices=FORMATS, help="output format (default: from each -o suffix, else txt)"
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        action="append",
-        default=[],
-        help="output file (default: stdout); repeat to write several formats in one run",
-    )
+
+
+def add_tuning_arguments(parser: argparse.ArgumentParser) -> None:
+    """Chunking, clustering and retry settings (shared with `batch`)."""
     parser.add_argument("--chunk-seconds", type=_positive_float, default=300.0)
     parser.add_argument("--overlap-seconds", type=float, default=0.0)
     parser.add_argument(
@@ -118,6 +105,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_positive_float, default=900.0, help="seconds per request"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's arguments (kept separate so tests can inspect it)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m relay_lib",
+        description="Speaker-diarize (and optionally transcribe) a recording of any length by "
+        "chunking it across Spark diarization add-ons and clustering the speakers globally. "
+        "`python -m relay_lib batch --help` runs many recordings into one folder.",
+    )
+    parser.add_argument("input", type=Path, help="audio or video file ffmpeg can read")
+    add_service_arguments(parser)
+    parser.add_argument(
+        "--format", choices=FORMATS, help="output format (default: from each -o suffix, else txt)"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        action="append",
+        default=[],
+        help="output file (default: stdout); repeat to write several formats in one run",
+    )
+    add_tuning_arguments(parser)
     return parser
 
 
@@ -165,27 +176,37 @@ async def _resolve_services(
     return reachable, stt, stt_model
 
 
+async def resolve_options(
+    session: aiohttp.ClientSession, args: argparse.Namespace, err: TextIO
+) -> RelayOptions:
+    """Probe the services named by the arguments and build the run's options (shared with batch).
+
+    Raises ServiceUnreachableError when no add-on answers, DiscoveryError for discovery problems.
+    """
+    addons, stt, stt_model = await _resolve_services(session, args, err)
+    return RelayOptions(
+        addon_urls=addons,
+        stt_url=stt,
+        chunk_seconds=args.chunk_seconds,
+        overlap_seconds=args.overlap_seconds,
+        concurrency=args.concurrency,
+        hints=SpeakerHints(args.speakers, args.min_speakers, args.max_speakers),
+        threshold=args.threshold,
+        policy=RetryPolicy(attempts=args.retries, timeout_s=args.timeout),
+        stt_model=stt_model,
+        addon_token=args.addon_token or os.environ.get(ADDON_TOKEN_ENV, "").strip() or None,
+    )
+
+
 async def _run(args: argparse.Namespace, err: TextIO) -> RelayResult:
-    hints = SpeakerHints(args.speakers, args.min_speakers, args.max_speakers)
-    policy = RetryPolicy(attempts=args.retries, timeout_s=args.timeout)
     bar = None if args.no_progress else ProgressBar(err)
-    addon_token = args.addon_token or os.environ.get(ADDON_TOKEN_ENV, "").strip() or None
     # Decode errors come first: a bad file must not be reported as a service problem.
     await asyncio.to_thread(probe_duration, args.input)
     async with aiohttp.ClientSession() as session:
-        addons, stt, stt_model = await _resolve_services(session, args, err)
-        options = RelayOptions(
-            addon_urls=addons,
-            stt_url=stt,
-            chunk_seconds=args.chunk_seconds,
-            overlap_seconds=args.overlap_seconds,
-            concurrency=args.concurrency,
-            hints=hints,
-            threshold=args.threshold,
-            policy=policy,
-            stt_model=stt_model,
-            addon_token=addon_token,
-        )
+        options = await resolve_options(session, args, err)
+        addons, stt, stt_model = options.addon_urls, options.stt_url, options.stt_model
+        addon_token = options.addon_token
+        policy = options.policy
         client = RelayClient(
             session, addons, stt, policy=policy, stt_model=stt_model, addon_token=addon_token
         )
@@ -197,7 +218,7 @@ async def _run(args: argparse.Namespace, err: TextIO) -> RelayResult:
     return await asyncio.to_thread(build_result, str(args.input), outcomes, duration, options)
 
 
-def _usage_problem(args: argparse.Namespace) -> str | None:
+def usage_problem(args: argparse.Namespace) -> str | None:
     """Why the arguments cannot work together, or None."""
     if not args.addon and not args.discover:
         return "give at least one --addon URL or --discover HA_URL"
@@ -224,9 +245,14 @@ def main(
     """Run the CLI; returns the exit code instead of exiting (tests call it directly)."""
     out = out or sys.stdout
     err = err or sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["batch"]:  # a file really named "batch" is given as ./batch
+        from relay_lib.batch_cli import batch_main  # noqa: PLC0415 - only for the subcommand
+
+        return batch_main(argv[1:], out=out, err=err)
     parser = build_parser()
     args = parser.parse_args(argv)
-    if (problem := _usage_problem(args)) is not None:
+    if (problem := usage_problem(args)) is not None:
         parser.print_usage(err)
         err.write(f"error: {problem}\n")
         return EXIT_USAGE

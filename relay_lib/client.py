@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -106,6 +106,24 @@ def _error_text(status: int, body: bytes) -> str:
         return f"HTTP {status}" + (f": {text}" if text else "")
 
 
+class AddonPool(Protocol):
+    """Chooses the add-on for each attempt; UrlPool in one process, an actor's proxy on Ray."""
+
+    urls: list[str]
+
+    async def acquire(self, chunk_index: int, attempt: int) -> str:
+        """The URL for this attempt, counted in flight until release()."""
+        ...
+
+    def release(self, url: str, *, ok: bool, down: bool) -> None:
+        """The attempt on url ended (ok, failed, or could not connect: down)."""
+        ...
+
+    async def can_move_on(self, url: str) -> bool:
+        """Whether another healthy add-on can take a retry at once."""
+        ...
+
+
 class UrlPool:
     """Spreads requests over base URLs: least busy first, skipping ones that refused connections."""
 
@@ -143,6 +161,24 @@ class UrlPool:
         finally:
             self._busy[url] -= 1
 
+    async def acquire(self, chunk_index: int, attempt: int) -> str:
+        """AddonPool: pick a URL for this attempt and count the request in flight on it."""
+        url = self.pick(chunk_index, attempt)
+        self._busy[url] += 1
+        return url
+
+    def release(self, url: str, *, ok: bool, down: bool) -> None:
+        """AddonPool: the request on url ended; `down` when it could not connect at all."""
+        self._busy[url] -= 1
+        if down:
+            self.mark_down(url)
+        elif ok:
+            self.mark_up(url)
+
+    async def can_move_on(self, url: str) -> bool:
+        """AddonPool: whether a retry can go to another healthy add-on right away."""
+        return self.has_other_healthy(url)
+
     def has_other_healthy(self, url: str) -> bool:
         """Whether a retry can go somewhere else right away."""
         now = time.monotonic()
@@ -170,12 +206,14 @@ class RelayClient:
         stt_model: str | None = None,
         addon_token: str | None = None,
         sleep: Sleep = asyncio.sleep,
+        pool: AddonPool | None = None,
     ) -> None:
         self._session = session
         # sent to the add-on(s) only: the STT service has its own auth, if any
         self._addon_headers = {"Authorization": f"Bearer {addon_token}"} if addon_token else {}
         self.policy = policy or RetryPolicy()
-        self.addons = UrlPool(addon_urls, self.policy.down_for_s)
+        # the batch executor on Ray passes a pool shared by every worker (one actor)
+        self.addons: AddonPool = pool or UrlPool(addon_urls, self.policy.down_for_s)
         self.stt_url = stt_url.rstrip("/") if stt_url else None
         self.stt_model = stt_model
         self._sleep = sleep
@@ -231,33 +269,31 @@ class RelayClient:
         service: str,
         pick: Callable[[int], str],
         attempt_once: Callable[[str], Awaitable[Any]],
-        pool: UrlPool | None,
+        pool: AddonPool | None,
     ) -> tuple[Any, int]:
         attempts = max(self.policy.attempts, len(pool.urls) + 1 if pool else 1)
         last: _HttpFailure | None = None
         url = ""
         attempt = 0
         for attempt in range(attempts):
-            url = pick(attempt)
+            url = await pool.acquire(chunk.index, attempt) if pool is not None else pick(attempt)
             try:
-                if pool is not None:
-                    with pool.using(url):
-                        result = await attempt_once(url)
-                else:
-                    result = await attempt_once(url)
+                result = await attempt_once(url)
             except _HttpFailure as failure:
                 last = failure
-                if failure.connection and pool is not None:
-                    pool.mark_down(url)
+                if pool is not None:
+                    pool.release(url, ok=False, down=failure.connection)
                 if not failure.retryable or attempt == attempts - 1:
                     break
-                if failure.connection and pool is not None and pool.has_other_healthy(url):
+                if failure.connection and pool is not None and await pool.can_move_on(url):
                     continue  # another add-on can take it now
                 delay = self.policy.backoff(attempt + 1)
                 if failure.retry_after is not None:
                     delay = min(failure.retry_after, self.policy.max_retry_after_s)
                 await self._sleep(delay)
             except ResponseFormatError as err:
+                if pool is not None:
+                    pool.release(url, ok=False, down=False)
                 raise ChunkFailedError(
                     chunk.index,
                     chunk.start_s,
@@ -265,9 +301,13 @@ class RelayClient:
                     f"{service} {url}",
                     f"invalid response: {err}",
                 ) from err
+            except BaseException:  # cancelled (or a bug): the slot must not leak
+                if pool is not None:
+                    pool.release(url, ok=False, down=False)
+                raise
             else:
                 if pool is not None:
-                    pool.mark_up(url)
+                    pool.release(url, ok=True, down=False)
                 return result, attempt + 1
         tries = attempt + 1
         cause = last.cause if last is not None else "no attempt was made"
@@ -296,9 +336,7 @@ class RelayClient:
                 raise ResponseFormatError(f"body is not JSON: {err}") from err
             return parse_diarization(data)
 
-        return await self._with_retries(
-            chunk, "add-on", lambda a: self.addons.pick(chunk.index, a), once, self.addons
-        )
+        return await self._with_retries(chunk, "add-on", lambda _a: "", once, self.addons)
 
     async def transcribe(self, chunk: Chunk, wav: bytes) -> tuple[ChunkTranscript, int]:
         """Transcribe one chunk: verbose_json with word/segment times, plain text as fallback."""

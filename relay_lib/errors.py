@@ -41,6 +41,10 @@ class ChunkFailedError(RelayError):
             f"{service}: {cause}"
         )
 
+    def __reduce__(self) -> tuple[type[ChunkFailedError], tuple[int, float, float, str, str]]:
+        # pickled across processes (Ray workers): rebuild from the fields, not the message
+        return (type(self), (self.index, self.start_s, self.end_s, self.service, self.cause))
+
 
 def format_clock(seconds: float) -> str:
     """H:MM:SS.mmm, for messages that a person reads next to a media player."""

@@ -83,7 +83,8 @@ class _ChunkSource:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-async def _process(client: RelayClient, chunk: Chunk, with_stt: bool) -> ChunkOutcome:
+async def process_chunk(client: RelayClient, chunk: Chunk, with_stt: bool) -> ChunkOutcome:
+    """Post one chunk to the add-on (and the STT service): shared by both batch executors."""
     wav = chunk.to_wav()
     if with_stt:
         (diar, diar_tries), (text, stt_tries) = await asyncio.gather(
@@ -99,8 +100,14 @@ async def _process(client: RelayClient, chunk: Chunk, with_stt: bool) -> ChunkOu
 class _Dispatch:
     """Book-keeping of the chunk tasks: outcomes, the first failure and progress reports."""
 
-    def __init__(self, slots: int, progress: ProgressCallback | None) -> None:
-        self.slots = asyncio.Semaphore(max(1, slots))
+    def __init__(
+        self,
+        slots: asyncio.Semaphore,
+        progress: ProgressCallback | None,
+        on_outcome: Callable[[ChunkOutcome], None] | None = None,
+    ) -> None:
+        self.slots = slots
+        self._on_outcome = on_outcome
         self.pending: set[asyncio.Task[ChunkOutcome]] = set()
         self.outcomes: list[ChunkOutcome] = []
         self.failure: BaseException | None = None
@@ -124,6 +131,8 @@ class _Dispatch:
             return
         outcome = task.result()
         self.outcomes.append(outcome)
+        if self._on_outcome is not None:
+            self._on_outcome(outcome)
         self._audio_done += outcome.end_s - outcome.start_s
         if self._progress is not None:
             chunks_total, audio_total = self.totals
@@ -143,11 +152,19 @@ async def process_chunks(
     path: Path | str,
     options: RelayOptions,
     progress: ProgressCallback | None = None,
+    *,
+    slots: asyncio.Semaphore | None = None,
+    on_outcome: Callable[[ChunkOutcome], None] | None = None,
 ) -> tuple[list[ChunkOutcome], float]:
-    """Run every chunk through the services; returns outcomes by index and the decoded duration."""
+    """Run every chunk through the services; returns outcomes by index and the decoded duration.
+
+    `slots` bounds the chunks in flight (a batch shares one semaphore across its recordings);
+    `on_outcome` sees every finished chunk.
+    """
     plan = ChunkPlan.from_seconds(options.chunk_seconds, options.overlap_seconds)
     source = _ChunkSource(path, plan)
-    dispatch = _Dispatch(options.slots(), progress)
+    limit = slots if slots is not None else asyncio.Semaphore(max(1, options.slots()))
+    dispatch = _Dispatch(limit, progress, on_outcome)
     duration = 0.0
     try:
         total_s = await source.probe()
@@ -162,7 +179,7 @@ async def process_chunks(
                 dispatch.slots.release()
                 break
             duration = max(duration, chunk.end_s)
-            dispatch.start(_process(client, chunk, client.stt_url is not None))
+            dispatch.start(process_chunk(client, chunk, client.stt_url is not None))
         while dispatch.pending and dispatch.failure is None:
             await asyncio.wait(set(dispatch.pending), return_when=asyncio.FIRST_EXCEPTION)
     finally:

@@ -4,7 +4,7 @@ HA_PY := .venv/ha/bin/python
 HA2026_PY := .venv/ha2026/bin/python
 ADDON_PY := .venv/addon/bin/python
 
-.PHONY: setup test lint bench demo lock clean
+.PHONY: setup test lint bench demo lock clean frontend
 
 setup:
 	@bash scripts/setup.sh
@@ -27,6 +27,10 @@ demo: setup
 
 lock:
 	@bash scripts/lock.sh
+
+# Rebuild the sidebar panel's bundle (committed) from frontend/src after a change there.
+frontend: setup
+	npm --prefix frontend run build
 
 clean:
 	rm -rf .venv build .mypy_cache .ruff_cache .pytest_cache

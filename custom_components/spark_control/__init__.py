@@ -49,6 +49,7 @@ from .http import async_register_views
 from .intents import JobIntents
 from .jobs import SparkJobs
 from .models import SparkActivity
+from .panel import async_register_panel, async_remove_panel_if_unused
 from .repairs import async_offer_catalog_entry, async_watch_magpie
 from .services import async_setup_services
 from .store import HomeAssistantCatalogStorage
@@ -120,6 +121,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> boo
         entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     _async_register_sparks(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await async_register_panel(hass)
     return True
 
 
@@ -213,6 +215,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> bo
     """Unload platforms, cancel jobs, close every SSH connection."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
+        async_remove_panel_if_unused(hass, entry.entry_id)
         runtime = entry.runtime_data
         await runtime.jobs.async_shutdown()
         await runtime.activity.async_shutdown()

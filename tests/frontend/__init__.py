@@ -1,0 +1,1 @@
+"""The panel bundle against its sources."""

@@ -62,6 +62,10 @@ class Chunk:
 MIN_TAIL_S = 1.0
 MAX_TAIL_S = 5.0
 TAIL_FRACTION = 0.1
+# The add-on's default `max_duration_s`: a last chunk that folding would push past it (or past
+# the chunk length, if that is longer) is split into two halves instead, so a tail never turns
+# a chunk the add-on accepts into one it refuses with 413.
+ADDON_MAX_CHUNK_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -71,12 +75,17 @@ class ChunkPlan:
     chunk_samples: int
     overlap_samples: int
     min_tail_samples: int = 1
+    max_samples: int = round(ADDON_MAX_CHUNK_S * SAMPLE_RATE)
 
     @classmethod
-    def from_seconds(cls, chunk_s: float, overlap_s: float = 0.0) -> ChunkPlan:
+    def from_seconds(
+        cls, chunk_s: float, overlap_s: float = 0.0, max_chunk_s: float = ADDON_MAX_CHUNK_S
+    ) -> ChunkPlan:
         """Build a plan; the overlap must leave every chunk some new audio.
 
-        The last chunk absorbs a tail of less than max(1 s, 10 % of the chunk), at most 5 s.
+        The last chunk absorbs a tail of less than max(1 s, 10 % of the chunk), at most 5 s,
+        unless that would make it longer than both max_chunk_s and the chunk length: then the
+        last chunk and its tail are cut into two halves.
         """
         chunk = round(chunk_s * SAMPLE_RATE)
         overlap = round(overlap_s * SAMPLE_RATE)
@@ -85,21 +94,42 @@ class ChunkPlan:
         if overlap < 0 or overlap * 2 > chunk:
             raise ValueError("overlap must be between 0 and half the chunk length")
         tail_s = min(max(MIN_TAIL_S, TAIL_FRACTION * chunk_s), MAX_TAIL_S)
-        return cls(chunk, overlap, round(tail_s * SAMPLE_RATE))
+        return cls(chunk, overlap, round(tail_s * SAMPLE_RATE), round(max_chunk_s * SAMPLE_RATE))
 
     @property
     def step_samples(self) -> int:
         """Distance between the starts of two consecutive chunks."""
         return self.chunk_samples - self.overlap_samples
 
+    def splits_last(self, remaining: int) -> bool:
+        """Whether a last chunk of `remaining` samples is cut in two instead of sent whole."""
+        return remaining > max(self.max_samples, self.chunk_samples)
+
+    def halves(self, remaining: int) -> tuple[int, int]:
+        """(length of the first half, start of the second) for a split last chunk; both halves
+        share the plan's overlap."""
+        first = -(-(remaining + self.overlap_samples) // 2)
+        return first, first - self.overlap_samples
+
     def chunk_count(self, total_samples: int) -> int:
         """Number of chunks a recording of total_samples yields (same rule as iter_chunks)."""
+        return len(self.bounds(total_samples))
+
+    def bounds(self, total_samples: int) -> list[tuple[int, int]]:
+        """(start, end) sample range of every chunk (same rule as iter_chunks)."""
         if total_samples <= 0:
-            return 0
+            return []
         longest = self.chunk_samples + self.min_tail_samples
-        if total_samples < longest:
-            return 1
-        return 2 + (total_samples - longest) // self.step_samples
+        full = 0 if total_samples < longest else 1 + (total_samples - longest) // self.step_samples
+        out = [
+            (i * self.step_samples, i * self.step_samples + self.chunk_samples) for i in range(full)
+        ]
+        start = full * self.step_samples
+        remaining = total_samples - start
+        if self.splits_last(remaining):
+            first, second = self.halves(remaining)
+            return [*out, (start, start + first), (start + second, total_samples)]
+        return [*out, (start, total_samples)]
 
 
 def probe_duration(path: Path | str) -> float | None:
@@ -175,7 +205,11 @@ def iter_chunks(path: Path | str, plan: ChunkPlan) -> Iterator[Chunk]:
                 kept = filled - plan.step_samples
                 buffer[:kept] = buffer[plan.step_samples : filled]
                 filled = kept
-    if filled:  # every chunk after the first starts with at least min_tail new samples
+    if filled and plan.splits_last(filled):  # folding the tail would pass the add-on's cap
+        first, second = plan.halves(filled)
+        yield Chunk(index, start, buffer[:first].copy())
+        yield Chunk(index + 1, start + second, buffer[second:filled].copy())
+    elif filled:  # every chunk after the first starts with at least min_tail new samples
         yield Chunk(index, start, buffer[:filled].copy())
     elif index == 0:
         raise AudioDecodeError(f"{path} holds no audio samples")

@@ -192,3 +192,43 @@ def test_default_plan_folds_a_short_tail(tmp_path: Path) -> None:
     assert [(c.start_s, c.duration_s) for c in chunks] == [(0.0, 300.0), (300.0, 304.9)]
     assert plan.chunk_count(round(604.9 * SAMPLE_RATE)) == 2
     assert plan.chunk_count(605 * SAMPLE_RATE) == 3
+
+
+@pytest.mark.parametrize(("chunk_s", "overlap_s"), [(10.0, 0.0), (10.0, 2.0)])
+def test_a_tail_that_would_pass_the_cap_is_split_not_folded(
+    tmp_path: Path, chunk_s: float, overlap_s: float
+) -> None:
+    """With a cap just above the chunk length, a folded tail would exceed it: the last chunk and
+    its tail become two halves, every chunk stays within the cap and the stream tiles exactly."""
+    plan = ChunkPlan.from_seconds(chunk_s, overlap_s, max_chunk_s=chunk_s + 0.5)
+    for total in _plan_lengths(plan):
+        path = tmp_path / f"{total}.wav"
+        source = write_noise_wav(path, total / SAMPLE_RATE)
+        chunks = list(iter_chunks(path, plan))
+        assert [(c.start_sample, c.start_sample + len(c.samples)) for c in chunks] == plan.bounds(
+            total
+        )
+        assert len(chunks) == plan.chunk_count(total)
+        assert chunks[-1].start_sample + len(chunks[-1].samples) == total
+        assert all(len(c.samples) <= plan.max_samples for c in chunks), total
+        assert all(len(c.samples) >= plan.min_tail_samples for c in chunks), total
+        for chunk in chunks:
+            np.testing.assert_array_equal(
+                chunk.samples, source[chunk.start_sample : chunk.start_sample + len(chunk.samples)]
+            )
+        for before, after in itertools.pairwise(chunks):  # neighbours share exactly the overlap
+            assert before.start_sample + len(before.samples) - after.start_sample == (
+                plan.overlap_samples
+            )
+
+
+def test_chunks_near_the_addon_cap_never_exceed_600_s(tmp_path: Path) -> None:
+    """`--chunk-seconds 598` on 598 s + 4.9 s: folding would send 602.9 s (the add-on's cap is
+    600 s, answered 413); two halves of 301.45 s go instead. 598.5 s still folds."""
+    plan = ChunkPlan.from_seconds(598.0)
+    assert plan.max_samples == 600 * SAMPLE_RATE
+    write_noise_wav(tmp_path / "n.wav", 602.9)
+    chunks = list(iter_chunks(tmp_path / "n.wav", plan))
+    assert [(c.start_s, c.duration_s) for c in chunks] == [(0.0, 301.45), (301.45, 301.45)]
+    assert plan.chunk_count(round(602.9 * SAMPLE_RATE)) == 2
+    assert plan.bounds(round(598.5 * SAMPLE_RATE)) == [(0, round(598.5 * SAMPLE_RATE))]

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from spark_sim.services.common import fault_middleware, serve
+from spark_sim.services.common import fault_middleware, serve, stop_on_signals
 from spark_sim.tools import simenv
 
 VERSION = "0.11.1"
@@ -308,9 +308,7 @@ class Server:
             raise SystemExit(143)
 
     async def run(self) -> int:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop.set)
+        stop_on_signals(self.stop.set, "vllm")
         self.mark("loading")
         try:
             return await self.lifecycle()

@@ -31,9 +31,11 @@ def test_report_covers_every_step(e2e_report: dict[str, dict[str, Any]]) -> None
 def test_step(step: str, e2e_report: dict[str, dict[str, Any]]) -> None:
     """One user-visible step passed in the real browser."""
     result = e2e_report[step]
+    signals = OUT / "stack" / "sim" / "signals.log"  # who stopped a simulated service, and when
     assert result["ok"], (
         f"{step} failed: {result['error']}\n(details: {result['details']}; "
-        f"screenshot: {OUT / f'FAILED-{step}.png'}; log: {OUT / 'scenario.log'})"
+        f"screenshot: {OUT / f'FAILED-{step}.png'}; log: {OUT / 'scenario.log'})\n"
+        f"stop signals: {signals.read_text() if signals.is_file() else 'none'}"
     )
 
 

@@ -157,3 +157,19 @@ async def test_every_load_failure_prints_vllms_lines(sim_pair_factory: PairFacto
         async with aiohttp.ClientSession() as http, http.get(f"{pair.vllm_url}/v1/models") as resp:
             assert (await resp.json())["data"][0]["max_model_len"] == 16384
         proc.terminate()
+
+
+async def test_a_stop_signal_is_logged_with_its_sender(sim_pair_factory: PairFactory) -> None:
+    """A SIGTERM reaching vLLM becomes a line in signals.log naming its sender (post-mortems)."""
+    pair = await sim_pair_factory(PairConfig(initial_model=MODEL))
+    code, _, err = await pair.run("head", "kill -TERM $(basename -s .json ~/.sim/vllm/*.json)")
+    assert code == 0, err
+    log = pair.root / "signals.log"
+
+    async def logged() -> bool:
+        return log.is_file() and "got SIGTERM from" in log.read_text()
+
+    await eventually(logged)
+    line = log.read_text().splitlines()[0]
+    assert " head vllm pid " in line
+    assert "(kill -TERM" in line or "(bash" in line, line

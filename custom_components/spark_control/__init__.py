@@ -6,13 +6,14 @@ import asyncio
 from functools import partial
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util.hass_dict import HassKey
 
 from .api import (
     Catalog,
@@ -46,6 +47,7 @@ from .entity import device_info
 from .entry_data import async_migrate, cluster_config, credentials
 from .helpers import error_placeholders
 from .http import async_register_views
+from .intent import async_register_sentences
 from .intents import JobIntents
 from .jobs import SparkJobs
 from .models import SparkActivity
@@ -58,11 +60,16 @@ from .webhook import async_setup_webhooks
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CONVERSATION,
     Platform.SELECT,
     Platform.SENSOR,
+    Platform.STT,
     Platform.SWITCH,
+    Platform.TTS,
     Platform.UPDATE,
 ]
+# The Assist sentences exist once per Home Assistant while any entry is loaded.
+DATA_INTENTS: HassKey[dict[str, CALLBACK_TYPE]] = HassKey(f"{DOMAIN}_assist_intents")
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -122,7 +129,27 @@ async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> boo
     _async_register_sparks(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_register_panel(hass)
+    _async_hold_intents(hass, entry.entry_id)
     return True
+
+
+@callback
+def _async_hold_intents(hass: HomeAssistant, entry_id: str) -> None:
+    """Register the Assist sentences with the first loaded entry (conversation is set up)."""
+    holders = hass.data.setdefault(DATA_INTENTS, {})
+    if not holders:
+        holders[entry_id] = async_register_sentences(hass)
+    else:
+        holders[entry_id] = next(iter(holders.values()))
+
+
+@callback
+def _async_release_intents(hass: HomeAssistant, entry_id: str) -> None:
+    """Remove the Assist sentences when the last entry unloads."""
+    holders = hass.data.get(DATA_INTENTS, {})
+    remove = holders.pop(entry_id, None)
+    if remove is not None and not holders:
+        remove()
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> bool:
@@ -216,6 +243,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> bo
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         async_remove_panel_if_unused(hass, entry.entry_id)
+        _async_release_intents(hass, entry.entry_id)
         runtime = entry.runtime_data
         await runtime.jobs.async_shutdown()
         await runtime.activity.async_shutdown()

@@ -14,16 +14,21 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlow,
 )
+from homeassistant.const import CONF_LLM_HASS_API
 from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import llm
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TemplateSelector,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -53,12 +58,16 @@ from .const import (
     CONF_HEAD_HOST,
     CONF_KEY_MODE,
     CONF_KNOWN_HOSTS,
+    CONF_MAX_HISTORY,
+    CONF_MAX_TOKENS,
     CONF_PASSPHRASE,
     CONF_PRIVATE_KEY,
+    CONF_PROMPT,
     CONF_REGENERATE_WEBHOOKS,
     CONF_SSH_PORT,
     CONF_STATUS_INTERVAL,
     CONF_SWAP_TIMEOUT,
+    CONF_TEMPERATURE,
     CONF_TTS_FLAVOUR,
     CONF_UPDATE_INTERVAL,
     CONF_USERNAME,
@@ -72,11 +81,14 @@ from .const import (
     DEFAULT_DIARIZER_CONTAINER,
     DEFAULT_MAGPIE_CONTAINER,
     DEFAULT_MAGPIE_PORT,
+    DEFAULT_MAX_HISTORY,
+    DEFAULT_MAX_TOKENS,
     DEFAULT_PARAKEET_CONTAINER,
     DEFAULT_PARAKEET_PORT,
     DEFAULT_SSH_PORT,
     DEFAULT_STATUS_INTERVAL,
     DEFAULT_SWAP_TIMEOUT,
+    DEFAULT_TEMPERATURE,
     DEFAULT_UPDATE_INTERVAL,
     DEFAULT_USERNAME,
     DEFAULT_VLLM_PORT,
@@ -87,10 +99,12 @@ from .const import (
     NODE_HEAD,
     NODE_OTHER,
     NODE_WORKER,
+    PIPELINE_NAME,
     SERVICE_KEYS,
     TTS_NIM,
     TTS_OPENAI,
 )
+from .coordinator import SparkConfigEntry
 from .entry_data import (
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
@@ -99,7 +113,12 @@ from .entry_data import (
     host_config,
     host_key_id,
 )
+from .helpers import sanitize
+from .pipeline import async_create_pipeline
 from .webhook import new_webhook_options, webhook_urls
+
+LLM_API_NONE = "none"
+CONF_PREFERRED = "preferred"  # a form field of the pipeline step, never stored
 
 ADDRESS_FIELDS = (
     CONF_HEAD_HOST,
@@ -553,10 +572,22 @@ def _number(low: int, high: int, unit: str) -> Any:
 
 
 class SparkOptionsFlow(OptionsFlowWithReload):
-    """Poll intervals, swap timeout and the tokenless LAN webhooks; saving reloads (see compat)."""
+    """A menu: cluster settings, the voice assistant, the ready-made Assist pipeline.
+
+    Saving settings reloads the entry (see compat); creating the pipeline changes no option
+    and ends the flow without a reload.
+    """
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form with all options; the webhook URLs are shown in its description."""
+        """Choose what to change."""
+        return self.async_show_menu(
+            step_id="init", menu_options=["settings", "assistant", "pipeline"]
+        )
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Poll intervals, swap timeout and webhooks; the webhook URLs are in the description."""
         options = self.config_entry.options
         if user_input is not None:
             chosen = dict(user_input)
@@ -589,7 +620,71 @@ class SparkOptionsFlow(OptionsFlowWithReload):
         )
         discovery_url, health_url = webhook_urls(self.hass, options)
         return self.async_show_form(
-            step_id="init",
+            step_id="settings",
             data_schema=schema,
             description_placeholders={"discovery_url": discovery_url, "health_url": health_url},
+        )
+
+    async def async_step_assistant(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The conversation agent: LLM API (tools), prompt, answer length, history."""
+        options = self.config_entry.options
+        if user_input is not None:
+            chosen = dict(user_input)
+            if chosen.get(CONF_LLM_HASS_API) == LLM_API_NONE:
+                chosen.pop(CONF_LLM_HASS_API)
+            updated = {k: v for k, v in options.items() if k != CONF_LLM_HASS_API}
+            return self.async_create_entry(data={**updated, **chosen})
+        apis = [SelectOptionDict(value=LLM_API_NONE, label="No control")]
+        apis += [
+            SelectOptionDict(value=api.id, label=api.name) for api in llm.async_get_apis(self.hass)
+        ]
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_LLM_HASS_API, default=options.get(CONF_LLM_HASS_API, LLM_API_NONE)
+                ): SelectSelector(SelectSelectorConfig(options=apis)),
+                vol.Optional(
+                    CONF_PROMPT,
+                    description={"suggested_value": options.get(CONF_PROMPT)},
+                ): TemplateSelector(),
+                vol.Required(
+                    CONF_MAX_TOKENS, default=options.get(CONF_MAX_TOKENS, DEFAULT_MAX_TOKENS)
+                ): _number(16, 8192, "tokens"),
+                vol.Required(
+                    CONF_TEMPERATURE, default=options.get(CONF_TEMPERATURE, DEFAULT_TEMPERATURE)
+                ): NumberSelector(NumberSelectorConfig(min=0, max=2, step=0.05)),
+                vol.Required(
+                    CONF_MAX_HISTORY, default=options.get(CONF_MAX_HISTORY, DEFAULT_MAX_HISTORY)
+                ): _number(0, 100, "turns"),
+            }
+        )
+        return self.async_show_form(step_id="assistant", data_schema=schema)
+
+    async def async_step_pipeline(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One submit: the "Spark Control" pipeline (Parakeet → agent → Magpie)."""
+        errors: dict[str, str] = {}
+        placeholders = {"name": PIPELINE_NAME, "error": ""}
+        if user_input is not None:
+            try:
+                await async_create_pipeline(
+                    self.hass,
+                    cast(SparkConfigEntry, self.config_entry),
+                    preferred=user_input[CONF_PREFERRED],
+                )
+            except HomeAssistantError as err:
+                errors["base"] = "pipeline_failed"
+                placeholders["error"] = sanitize(err)
+            else:
+                return self.async_abort(
+                    reason="pipeline_created", description_placeholders={"name": PIPELINE_NAME}
+                )
+        return self.async_show_form(
+            step_id="pipeline",
+            data_schema=vol.Schema({vol.Required(CONF_PREFERRED, default=True): BooleanSelector()}),
+            errors=errors,
+            description_placeholders=placeholders,
         )

@@ -45,6 +45,15 @@ CONF_WEBHOOKS_ENABLED: Final = "webhooks_enabled"
 CONF_WEBHOOK_DISCOVERY_ID: Final = "webhook_discovery_id"
 CONF_WEBHOOK_HEALTH_ID: Final = "webhook_health_id"
 CONF_REGENERATE_WEBHOOKS: Final = "regenerate_webhooks"  # a form field, never stored
+# Options of the conversation agent (the LLM API key is Home Assistant's CONF_LLM_HASS_API).
+CONF_PROMPT: Final = "prompt"
+CONF_MAX_TOKENS: Final = "max_tokens"
+CONF_TEMPERATURE: Final = "temperature"
+CONF_MAX_HISTORY: Final = "max_history"
+DEFAULT_MAX_TOKENS: Final = 512
+DEFAULT_TEMPERATURE: Final = 0.6
+DEFAULT_MAX_HISTORY: Final = 10  # earlier user turns sent with each request
+PIPELINE_NAME: Final = "Spark Control"
 
 KEY_MODE_GENERATE: Final = "generate"
 KEY_MODE_PASTE: Final = "paste"

@@ -7,7 +7,9 @@ from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Any, Final, NoReturn, ParamSpec, TypeVar
 
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import translation
 
 from .api import (
     HostKeyChangedError,
@@ -86,3 +88,31 @@ def spark_exception_handler(
             raise_for_spark_error(err)
 
     return handler
+
+
+async def async_sentence(
+    hass: HomeAssistant, language: str | None, key: str, placeholders: dict[str, str] | None = None
+) -> str:
+    """A spoken answer in the conversation's language (strings.json `exceptions.<key>`).
+
+    The voice answers live with the translated error messages, so one translation file holds
+    every sentence the integration says; English is the fallback for a missing language.
+    """
+    lang = (language or hass.config.language or "en").split("-")[0]
+    full = f"component.{DOMAIN}.exceptions.{key}.message"
+    text: str | None = None
+    for candidate in dict.fromkeys((lang, "en")):
+        strings = await translation.async_get_translations(hass, candidate, "exceptions", [DOMAIN])
+        text = strings.get(full)
+        if text:
+            break
+    if not text:
+        return key
+    for name, value in (placeholders or {}).items():
+        text = text.replace(f"{{{name}}}", sanitize(value))
+    return text
+
+
+def spoken_model_name(name: str) -> str:
+    """A catalog name as it is said: without the bracketed precision ("(FP8)")."""
+    return name.split(" (", maxsplit=1)[0].strip()

@@ -42,6 +42,18 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let HA load custom_components/spark_control."""
 
 
+@pytest.fixture(autouse=True)
+async def core_integration(hass: Any) -> None:
+    """Home Assistant's own `homeassistant` integration, as in every real instance.
+
+    The conversation agent depends on `conversation`, which reads the exposed-entities
+    settings that this integration sets up.
+    """
+    from homeassistant.setup import async_setup_component
+
+    assert await async_setup_component(hass, "homeassistant", {})
+
+
 HA_SERIES = f"{MAJOR_VERSION}.{MINOR_VERSION}"
 
 
@@ -254,11 +266,18 @@ async def init_integration(
     mock_config_entry.add_to_hass(hass)
     if platforms is None:
         assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    else:
-        with patch("custom_components.spark_control.PLATFORMS", platforms):
-            assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    return mock_config_entry
+        await hass.async_block_till_done()
+        yield mock_config_entry
+        return
+    # Narrowed for the whole test, unload included: unloading a platform of a loaded
+    # domain (conversation is a dependency) that this entry never set up would fail.
+    with patch("custom_components.spark_control.PLATFORMS", platforms):
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+        yield mock_config_entry
+        if mock_config_entry.state.name == "LOADED":
+            await hass.config_entries.async_unload(mock_config_entry.entry_id)
+            await hass.async_block_till_done()
 
 
 # --- the simulated Spark pair (real SSH, real bash, fake vLLM/Parakeet/Magpie over HTTP) -----

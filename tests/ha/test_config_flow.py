@@ -333,7 +333,12 @@ async def test_options_flow(hass: HomeAssistant) -> None:
     )
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["step_id"] == "init"
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["settings", "assistant", "pipeline"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
+    assert result["step_id"] == "settings"
     placeholders = result["description_placeholders"]
     assert placeholders["discovery_url"].endswith("/api/webhook/discovery-id")
     assert placeholders["health_url"].endswith("/api/webhook/health-id")
@@ -369,6 +374,9 @@ async def test_options_flow_regenerates_webhook_ids(hass: HomeAssistant) -> None
     )
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {

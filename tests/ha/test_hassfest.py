@@ -161,10 +161,12 @@ def test_flow_steps_in_code_have_strings() -> None:
     shown = set(re.findall(r'step_id="([a-z_]+)"', source))
     shown |= set(re.findall(r'"addresses" if reconfigure else "([a-z_]+)"', source))
     assert shown <= config_steps | options_steps, sorted(shown - config_steps - options_steps)
-    for menu in re.findall(r"menu_options=\[([^\]]+)\]", source):
+    for step, menu in re.findall(r'step_id="([a-z_]+)", menu_options=\[([^\]]+)\]', source):
         options = set(re.findall(r'"([a-z_]+)"', menu))
-        assert options == set(strings["config"]["step"]["reconfigure"]["menu_options"])
-        assert options <= config_steps
+        flow = "config" if step in config_steps else "options"
+        steps = config_steps if flow == "config" else options_steps
+        assert options == set(strings[flow]["step"][step]["menu_options"])
+        assert options <= steps
 
 
 def test_placeholders_in_issue_strings_are_supplied() -> None:

@@ -211,6 +211,9 @@ async def test_options_change_reloads_with_new_interval(
 ) -> None:
     """Saving options reloads the entry; the coordinator uses the new interval."""
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
     await hass.config_entries.options.async_configure(
         result["flow_id"], {"status_interval": 60, "update_interval": 30, "swap_timeout": 600}
     )

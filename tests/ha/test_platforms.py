@@ -18,9 +18,12 @@ from syrupy.assertion import SnapshotAssertion
     [
         [Platform.BINARY_SENSOR],
         [Platform.BUTTON],
+        [Platform.CONVERSATION],
         [Platform.SELECT],
         [Platform.SENSOR],
+        [Platform.STT],
         [Platform.SWITCH],
+        [Platform.TTS],
         [Platform.UPDATE],
     ],
 )

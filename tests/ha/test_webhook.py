@@ -179,6 +179,9 @@ async def test_remote_requests_are_refused(
 
 async def _set_options(hass: HomeAssistant, entry: Any, **changes: Any) -> None:
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
     user_input = {
         "status_interval": 15,
         "update_interval": 360,

@@ -32,7 +32,8 @@ FLAG_FAULTS = (
 )
 NUMBER_FAULTS = ("http_delay", "ssh_drop_after")
 NODE_FAULTS = ("unreachable",)
-FAULT_NAMES = ("vllm_load_failure", *FLAG_FAULTS, *NUMBER_FAULTS, *NODE_FAULTS)
+MAGPIE_APIS = ("nim", "openai")
+FAULT_NAMES = ("vllm_load_failure", *FLAG_FAULTS, *NUMBER_FAULTS, *NODE_FAULTS, "magpie_api")
 DIRTY_MARK = "\nLocal edit made by the simulator's dirty_tree fault.\n"
 
 ReachHook = Callable[[str, bool], None]
@@ -44,6 +45,11 @@ def _normalise(name: str, value: str | float | bool) -> str:
         text = str(value)
         if text not in LOAD_FAILURES:
             raise ValueError(f"vllm_load_failure must be one of {', '.join(LOAD_FAILURES)}")
+        return text
+    if name == "magpie_api":
+        text = str(value)
+        if text not in MAGPIE_APIS:
+            raise ValueError(f"magpie_api must be one of {', '.join(MAGPIE_APIS)}")
         return text
     if name in NUMBER_FAULTS:
         number = float(value)

@@ -269,6 +269,8 @@ class SimPair:
         for node in self.nodes.values():
             (node.home / ".sim" / "vllm" / "instant-load").touch()
         args = f"vllm serve {shlex.quote(model)} --host 0.0.0.0 --port {self.vllm_port} -tp 2"
+        if self.config.initial_vllm_args:
+            args += " " + shlex.join(self.config.initial_vllm_args)
         if self.config.dialect == "aug2026":
             await self._checked(
                 "head", f"cd spark-vllm-docker && ./launch-cluster.sh -d exec {args}"

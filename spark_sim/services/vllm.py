@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import sys
 import time
@@ -19,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from spark_sim.services import chat_rules
 from spark_sim.services.common import fault_middleware, serve, stop_on_signals
 from spark_sim.tools import simenv
 
@@ -36,6 +38,40 @@ BOOL_FLAGS = {
     "--enable-expert-parallel",
     "--disable-log-stats",
 }
+# The tool-call parsers vLLM registers (0.12 list, plus gemma4 from the Spark recipes).
+TOOL_PARSERS = (
+    "deepseek_v3",
+    "deepseek_v31",
+    "ernie45",
+    "gemma4",
+    "glm45",
+    "granite",
+    "granite-20b-fc",
+    "hermes",
+    "hunyuan_a13b",
+    "internlm",
+    "jamba",
+    "kimi_k2",
+    "llama3_json",
+    "llama4_json",
+    "llama4_pythonic",
+    "longcat",
+    "minimax",
+    "minimax_m2",
+    "mistral",
+    "olmo3",
+    "openai",
+    "phi4_mini_json",
+    "pythonic",
+    "qwen3_coder",
+    "qwen3_xml",
+    "seed_oss",
+    "step3",
+    "xlam",
+)
+AUTO_TOOLS_ERROR = (
+    '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+)
 ROUTES = [
     ("/openapi.json", "HEAD, GET"),
     ("/docs", "HEAD, GET"),
@@ -87,6 +123,9 @@ class Args:
     nnodes: int = 1
     api_key: str | None = None
     gpu_mem: float = 0.9
+    auto_tool_choice: bool = False
+    tool_call_parser: str | None = None
+    reasoning_parser: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -127,6 +166,9 @@ def parse(argv: list[str]) -> Args:
         nnodes=int(get("--nnodes") or 1),
         api_key=get("--api-key"),
         gpu_mem=float(get("--gpu-memory-utilization") or 0.9),
+        auto_tool_choice=bool(get("--enable-auto-tool-choice")),
+        tool_call_parser=get("--tool-call-parser"),
+        reasoning_parser=get("--reasoning-parser"),
         raw=raw,
     )
 
@@ -164,6 +206,7 @@ class Engine:
         self.name = args.served_name or args.model
         self.max_len = args.max_model_len or int(config.get("default_max_model_len", 40960))
         self.rate = float(config.get("tokens_per_second", 150.0))
+        self.first_token = float(config.get("first_token_seconds", 0.05))
         self.kv_metric = str(config.get("kv_metric", "vllm:kv_cache_usage_perc"))
         self.dead = False
         self.created = int(time.time())
@@ -267,6 +310,34 @@ def load_failure_lines(kind: str, args: Args, log: Log) -> None:
         log.raw(text, err=True)
 
 
+def tool_flags_ok(args: Args, log: Log) -> bool:
+    """vLLM refuses to start with auto tool choice but no (or an unregistered) parser."""
+    if not args.auto_tool_choice:
+        return True
+    parser = args.tool_call_parser
+    if parser in TOOL_PARSERS:
+        log.line(
+            '"auto" tool choice has been enabled please note that while the parallel_tool_calls '
+            "client option is preset for compatibility reasons, it will be ignored.",
+            where="serving_chat.py:93",
+        )
+        return True
+    cause = (
+        "TypeError: Error: --enable-auto-tool-choice requires --tool-call-parser"
+        if not parser
+        else f"TypeError: Error: --enable-auto-tool-choice requires tool_parser:'{parser}' "
+        "which has not been registered"
+    )
+    for text in [
+        "Traceback (most recent call last):",
+        '  File "/usr/local/bin/vllm", line 10, in <module>',
+        "    sys.exit(main())",
+        cause,
+    ]:
+        log.raw(text, err=True)
+    return False
+
+
 def port_in_use_lines(log: Log) -> None:
     for text in [
         "Traceback (most recent call last):",
@@ -315,7 +386,7 @@ class Server:
         finally:
             self.pidfile.unlink(missing_ok=True)
 
-    async def lifecycle(self) -> int:
+    async def lifecycle(self) -> int:  # noqa: PLR0911
         args, log = self.args, self.log
         load = float(
             os.environ.get("SPARK_SIM_VLLM_LOAD_SECONDS", self.config["vllm_load_seconds"])
@@ -342,6 +413,8 @@ class Server:
             log.line(f"vLLM API server version {VERSION}", where="api_server.py:1839")
             if failure == "port_in_use":
                 port_in_use_lines(log)
+                return 1
+            if not tool_flags_ok(args, log):
                 return 1
         else:
             log.line(
@@ -566,38 +639,23 @@ class Server:
     async def metrics(self, _request: web.Request) -> web.Response:
         return web.Response(text=self.engine.metrics(), content_type="text/plain", charset="utf-8")
 
-    async def chat(self, request: web.Request) -> web.StreamResponse:
+    async def chat(self, request: web.Request) -> web.StreamResponse:  # noqa: PLR0911
+        """`/v1/chat/completions` (rule-based answers, tools) and `/v1/completions` (filler)."""
         engine = self.engine
         if engine.dead:
-            return web.json_response(
-                {
-                    "error": {
-                        "message": "EngineCore encountered an issue.",
-                        "type": "InternalServerError",
-                        "code": 500,
-                    }
-                },
-                status=500,
-            )
+            return api_error("EngineCore encountered an issue.", "InternalServerError", 500)
         try:
             body = await request.json()
         except ValueError:
-            return web.json_response(
-                {"error": {"message": "invalid JSON", "code": 400}}, status=400
-            )
+            return api_error("Invalid JSON body", "BadRequestError", 400)
+        if not isinstance(body, dict):
+            return api_error("Request body must be a JSON object", "BadRequestError", 400)
         model = body.get("model", engine.name)
         if model not in (engine.name, self.args.model):
-            return web.json_response(
-                {
-                    "error": {
-                        "message": f"The model `{model}` does not exist.",
-                        "type": "NotFoundError",
-                        "code": 404,
-                    }
-                },
-                status=404,
-            )
+            return api_error(f"The model `{model}` does not exist.", "NotFoundError", 404)
         chat = request.path.endswith("chat/completions")
+        if chat and (problem := self.check_chat(body)):
+            return api_error(problem, "BadRequestError", 400)
         text_in = json.dumps(body.get("messages", body.get("prompt", "")))
         prompt_tokens = max(1, len(text_in.split()))
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 32)
@@ -606,67 +664,281 @@ class Server:
         engine.prompt_tokens += prompt_tokens
         rid = f"chatcmpl-{random.getrandbits(64):016x}"
         try:
+            if not chat:
+                return await self.complete(
+                    request,
+                    body,
+                    rid=rid,
+                    model=model,
+                    max_tokens=max_tokens,
+                    prompt_tokens=prompt_tokens,
+                )
+            reply = chat_rules.decide(body)
+            turn = Turn.of(reply, max_tokens, self.thinking(body))
             if body.get("stream"):
-                return await self.stream(request, rid, model, max_tokens, chat)
-            await asyncio.sleep(max_tokens / engine.rate)
-            engine.generation_tokens += max_tokens
-            text = " ".join(WORDS[i % len(WORDS)] for i in range(max_tokens))
-            usage = {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": max_tokens,
-                "total_tokens": prompt_tokens + max_tokens,
-            }
-            choice: dict[str, Any] = {"index": 0, "finish_reason": "length", "logprobs": None}
-            if chat:
-                choice["message"] = {"role": "assistant", "content": text, "tool_calls": []}
-            else:
-                choice["text"] = text
+                return await self.stream_chat(
+                    request, body, rid=rid, model=model, turn=turn, prompt_tokens=prompt_tokens
+                )
+            await asyncio.sleep(self.engine.first_token + turn.tokens / engine.rate)
+            engine.generation_tokens += turn.tokens
             engine.requests_ok += 1
             return web.json_response(
                 {
                     "id": rid,
-                    "object": "chat.completion" if chat else "text_completion",
+                    "object": "chat.completion",
                     "created": int(time.time()),
                     "model": model,
-                    "choices": [choice],
-                    "usage": usage,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": turn.message(),
+                            "logprobs": None,
+                            "finish_reason": turn.finish_reason,
+                            "stop_reason": None,
+                        }
+                    ],
+                    "usage": usage(prompt_tokens, turn.tokens),
                 }
             )
         finally:
             engine.running -= 1
 
-    async def stream(
-        self, request: web.Request, rid: str, model: str, max_tokens: int, chat: bool
+    def check_chat(self, body: dict[str, Any]) -> str | None:  # noqa: PLR0911
+        """vLLM's request validation for tools and streaming; the error text or None."""
+        tools = body.get("tools") or []
+        choice = body.get("tool_choice")
+        if choice is not None and not tools and choice != "none":
+            return "When using `tool_choice`, `tools` must be set."
+        if body.get("stream_options") is not None and not body.get("stream"):
+            return "Stream options can only be defined when `stream=True`."
+        if not tools:
+            return None
+        if choice is None:
+            choice = "auto"  # vLLM's check_tool_usage default
+        if isinstance(choice, dict):
+            wanted = (choice.get("function") or {}).get("name")
+            if wanted not in chat_rules.tool_names(tools):
+                return f"Tool '{wanted}' has not been passed in `tools`."
+        elif choice not in ("none", "auto", "required"):
+            return f"Invalid value for `tool_choice`: {choice}"
+        if choice == "auto" and not (self.args.auto_tool_choice and self.args.tool_call_parser):
+            return AUTO_TOOLS_ERROR
+        return None
+
+    def thinking(self, body: dict[str, Any]) -> bool:
+        """Reasoning text is produced when a reasoning parser is set and not switched off."""
+        kwargs = body.get("chat_template_kwargs") or {}
+        enabled = not (isinstance(kwargs, dict) and kwargs.get("enable_thinking") is False)
+        return bool(self.args.reasoning_parser) and enabled and body.get("include_reasoning", True)
+
+    async def stream_chat(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        *,
+        rid: str,
+        model: str,
+        turn: Turn,
+        prompt_tokens: int,
     ) -> web.StreamResponse:
+        """vLLM's SSE: role chunk, reasoning/content/tool-call deltas, finish, usage, [DONE]."""
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
         await response.prepare(request)
-        kind = "chat.completion.chunk" if chat else "text_completion"
-        for i in range(max_tokens):
-            await asyncio.sleep(1 / self.engine.rate)
-            word = WORDS[i % len(WORDS)] + " "
-            delta: dict[str, Any] = {
-                "index": 0,
-                "finish_reason": "length" if i == max_tokens - 1 else None,
-            }
-            if chat:
-                delta["delta"] = (
-                    {"role": "assistant", "content": word} if i == 0 else {"content": word}
-                )
-            else:
-                delta["text"] = word
+        created = int(time.time())
+
+        async def send(delta: dict[str, Any], finish: str | None = None) -> None:
+            choice: dict[str, Any] = {"index": 0, "delta": delta, "logprobs": None}
+            choice["finish_reason"] = finish
+            if finish is not None:
+                choice["stop_reason"] = None
             chunk = {
                 "id": rid,
-                "object": kind,
-                "created": int(time.time()),
+                "object": "chat.completion.chunk",
+                "created": created,
                 "model": model,
-                "choices": [delta],
+                "choices": [choice],
             }
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            self.engine.generation_tokens += 1
+
+        step = 1 / self.engine.rate
+        await asyncio.sleep(self.engine.first_token)
+        await send({"role": "assistant", "content": ""})
+        for piece in turn.reasoning:
+            await asyncio.sleep(step)
+            await send({"reasoning": piece})
+        for piece in turn.content:
+            await asyncio.sleep(step)
+            await send({"content": piece})
+        for index, call in enumerate(turn.calls):
+            await asyncio.sleep(step)
+            await send(
+                {
+                    "tool_calls": [
+                        {
+                            "id": call.id,
+                            "type": "function",
+                            "index": index,
+                            "function": {"name": call.name},
+                        }
+                    ]
+                }
+            )
+            for fragment in call.fragments():
+                await asyncio.sleep(step)
+                await send({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
+        await send({}, turn.finish_reason)
+        self.engine.generation_tokens += turn.tokens
+        options = body.get("stream_options") or {}
+        if isinstance(options, dict) and options.get("include_usage"):
+            chunk = {
+                "id": rid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [],
+                "usage": usage(prompt_tokens, turn.tokens),
+            }
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
         self.engine.requests_ok += 1
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
+
+    async def complete(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        *,
+        rid: str,
+        model: str,
+        max_tokens: int,
+        prompt_tokens: int,
+    ) -> web.StreamResponse:
+        """`/v1/completions`: `max_tokens` filler words (load, not language)."""
+        engine = self.engine
+        if body.get("stream"):
+            response = web.StreamResponse(
+                headers={"Content-Type": "text/event-stream; charset=utf-8"}
+            )
+            await response.prepare(request)
+            await asyncio.sleep(engine.first_token)
+            for i in range(max_tokens):
+                await asyncio.sleep(1 / engine.rate)
+                choice = {
+                    "index": 0,
+                    "text": WORDS[i % len(WORDS)] + " ",
+                    "logprobs": None,
+                    "finish_reason": "length" if i == max_tokens - 1 else None,
+                }
+                chunk = {
+                    "id": rid,
+                    "object": "text_completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [choice],
+                }
+                await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                engine.generation_tokens += 1
+            engine.requests_ok += 1
+            await response.write(b"data: [DONE]\n\n")
+            await response.write_eof()
+            return response
+        await asyncio.sleep(engine.first_token + max_tokens / engine.rate)
+        engine.generation_tokens += max_tokens
+        engine.requests_ok += 1
+        text = " ".join(WORDS[i % len(WORDS)] for i in range(max_tokens))
+        return web.json_response(
+            {
+                "id": rid,
+                "object": "text_completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {"index": 0, "text": text, "logprobs": None, "finish_reason": "length"}
+                ],
+                "usage": usage(prompt_tokens, max_tokens),
+            }
+        )
+
+
+def api_error(message: str, kind: str, status: int) -> web.Response:
+    """vLLM's error body: `{"error": {message, type, param, code}}`."""
+    return web.json_response(
+        {"error": {"message": message, "type": kind, "param": None, "code": status}},
+        status=status,
+    )
+
+
+def usage(prompt: int, completion: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt,
+        "total_tokens": prompt + completion,
+        "completion_tokens": completion,
+    }
+
+
+def tokens(text: str) -> list[str]:
+    """Word-sized 'tokens' that concatenate back to the text."""
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+@dataclass
+class Call:
+    id: str
+    name: str
+    arguments: str
+
+    def fragments(self) -> list[str]:
+        """The argument JSON in at least three pieces, as parsers emit it while decoding."""
+        text = self.arguments
+        if len(text) < 3:
+            return [text] if text else []
+        cuts = sorted({len(text) // 3, 2 * len(text) // 3})
+        return [text[: cuts[0]], text[cuts[0] : cuts[1]], text[cuts[1] :]]
+
+
+@dataclass
+class Turn:
+    """One assistant turn cut into what the stream sends."""
+
+    reasoning: list[str]
+    content: list[str]
+    calls: list[Call]
+    finish_reason: str
+    tokens: int
+
+    @classmethod
+    def of(cls, reply: chat_rules.Reply, max_tokens: int, thinking: bool) -> Turn:
+        reasoning = tokens(reply.reasoning) if thinking else []
+        content = tokens(reply.content)
+        calls = [
+            Call(f"chatcmpl-tool-{random.getrandbits(128):032x}", c.name, json.dumps(c.arguments))
+            for c in reply.tool_calls
+        ]
+        budget = max_tokens - len(reasoning)
+        finish = "tool_calls" if calls else "stop"
+        if len(content) > budget:
+            content, calls, finish = content[: max(0, budget)], [], "length"
+        count = len(reasoning) + len(content) + sum(1 + len(c.fragments()) for c in calls)
+        return cls(reasoning, content, calls, finish, max(1, count))
+
+    def message(self) -> dict[str, Any]:
+        """The non-streamed `choices[0].message`."""
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(self.content) or None,
+            "tool_calls": [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in self.calls
+            ],
+        }
+        if self.reasoning:
+            message["reasoning"] = "".join(self.reasoning)
+        return message
 
 
 def main(argv: list[str]) -> int:

@@ -50,18 +50,40 @@ async def test_ready_server_api_metrics_and_faults(sim_pair_factory: PairFactory
         }
         async with http.post(f"{url}/v1/chat/completions", json=body) as resp:
             answer = await resp.json()
-        assert answer["usage"]["completion_tokens"] == 20
-        assert answer["choices"][0]["message"]["content"]
+        assert answer["usage"]["completion_tokens"] == 4
+        assert answer["choices"][0]["message"]["content"] == "You said: say hi."
+        assert answer["choices"][0]["finish_reason"] == "stop"
         async with http.post(f"{url}/v1/chat/completions", json={**body, "stream": True}) as resp:
             events = [
                 line for line in (await resp.text()).splitlines() if line.startswith("data: ")
             ]
         assert events[-1] == "data: [DONE]"
-        assert len(events) == 21
+        assert len(events) == 7  # role, four content pieces, finish, [DONE]
         assert json.loads(events[0][6:])["choices"][0]["delta"]["role"] == "assistant"
+        async with http.post(f"{url}/v1/completions", json={**body, "prompt": "x"}) as resp:
+            assert (await resp.json())["usage"]["completion_tokens"] == 20
         async with http.get(f"{url}/metrics") as resp:
             after = await resp.text()
-        assert metric(after, "vllm:generation_tokens_total") == 40.0
+        assert metric(after, "vllm:generation_tokens_total") == 28.0
+        # Launched without the tool flags: tools with auto choice are refused exactly as vLLM does.
+        tool = {"type": "function", "function": {"name": "HassTurnOn", "parameters": {}}}
+        for extra in ({"tools": [tool]}, {"tools": [tool], "tool_choice": "auto"}):
+            async with http.post(f"{url}/v1/chat/completions", json={**body, **extra}) as resp:
+                assert resp.status == 400
+                assert await resp.json() == {
+                    "error": {
+                        "message": '"auto" tool choice requires --enable-auto-tool-choice and '
+                        "--tool-call-parser to be set",
+                        "type": "BadRequestError",
+                        "param": None,
+                        "code": 400,
+                    }
+                }
+        async with http.post(
+            f"{url}/v1/chat/completions", json={**body, "tools": [tool], "tool_choice": "required"}
+        ) as resp:  # structured outputs work without the flags
+            call = (await resp.json())["choices"][0]["message"]["tool_calls"][0]
+            assert call["function"]["name"] == "HassTurnOn"
         assert metric(after, "vllm:prompt_tokens_total") > metric(
             before, "vllm:prompt_tokens_total"
         )

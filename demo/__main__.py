@@ -130,6 +130,7 @@ async def _setup(stack: Stack) -> None:
     await stack.start()
     await stack.add_integration()
     await stack.wait_loaded()
+    await stack.create_pipeline()
     await stack.wait_addon()
 
 

@@ -54,3 +54,19 @@ async def add_cluster(
     if result.get("type") != "create_entry":
         raise FlowError(f"expected the entry to be created, got {result}")
     return dict(result)
+
+
+OPTIONS_PATH = "/api/config/config_entries/options/flow"
+
+
+async def create_pipeline(client: HAClient, entry_id: str) -> None:
+    """The options flow's one-submit step: the "Spark Control" Assist pipeline, preferred."""
+    result = await client.post(OPTIONS_PATH, {"handler": entry_id})
+    if result.get("type") != "menu" or "pipeline" not in result.get("menu_options", []):
+        raise FlowError(f"expected the options menu, got {result}")
+    flow_id = result["flow_id"]
+    result = await client.post(f"{OPTIONS_PATH}/{flow_id}", {"next_step_id": "pipeline"})
+    _expect_form(result, "pipeline")
+    result = await client.post(f"{OPTIONS_PATH}/{flow_id}", {"preferred": True})
+    if result.get("type") != "abort" or result.get("reason") != "pipeline_created":
+        raise FlowError(f"expected the pipeline to be created, got {result}")

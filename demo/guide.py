@@ -25,7 +25,12 @@ def guide(stack: Stack, sample: Path) -> str:
         if stack.addon is not None
         else " Diarizer add-on: not started (--no-addon)\n"
     )
-    extra = []
+    extra = [
+        f"Talk to the cluster: open Assist ({url}, top right of a dashboard); the\n"
+        '    "Spark Control" pipeline (Parakeet -> the loaded model -> Magpie) is the preferred\n'
+        '    one. Type "which model is loaded", "is the cluster ready" or\n'
+        '    "load qwen36 on the cluster" (Settings -> Voice assistants lists the pipeline).'
+    ]
     if stack.addon is not None:
         extra.append(
             "Diarize the bundled sample through the add-on with the relay CLI:\n"

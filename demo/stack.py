@@ -18,7 +18,7 @@ import aiohttp
 
 from demo.addon import AddonProcess
 from demo.catalog import INITIAL_MODEL, SECOND_MODEL
-from demo.flow import add_cluster
+from demo.flow import add_cluster, create_pipeline
 from demo.haclient import HAClient
 from demo.hass import REPO_ROOT, HomeAssistantProcess, Owner, install_rest_token, write_config
 from demo.ports import free_ports
@@ -204,6 +204,12 @@ class Stack:
         )
         self.entry_id = str(result["result"]["entry_id"])
         return self.entry_id
+
+    async def create_pipeline(self) -> None:
+        """The "Spark Control" Assist pipeline, through the options flow as a user would."""
+        if self.entry_id is None:
+            raise RuntimeError("add the integration first")
+        await create_pipeline(running(self.client, "Home Assistant"), self.entry_id)
 
     async def entity_ids(self) -> dict[str, str]:
         """unique_id suffix (e.g. `vllm_model`) → entity_id, from the entity registry."""

@@ -103,9 +103,10 @@ def spoken(text: str) -> bytes:
     return np.concatenate([silence, resampled, silence]).astype("<i2").tobytes()
 
 
-async def run_once(hass: HomeAssistant, pipeline_id: str, pcm: bytes) -> None:
-    """One pipeline run and the audio fetched; raises on any pipeline error."""
+async def run_once(hass: HomeAssistant, pipeline_id: str, pcm: bytes) -> float:
+    """One pipeline run and the audio fetched (its seconds); raises on any pipeline error."""
     events: list[Any] = []
+    start = time.perf_counter()
 
     async def frames() -> AsyncIterator[bytes]:
         for start in range(0, len(pcm), 320):
@@ -132,7 +133,11 @@ async def run_once(hass: HomeAssistant, pipeline_id: str, pcm: bytes) -> None:
     if "error" in seen:
         raise RuntimeError(f"pipeline error: {seen['error']}")
     await tts.async_get_media_source_audio(hass, seen["tts-end"]["tts_output"]["media_id"])
+    seconds = time.perf_counter() - start
+    if hass.states.get(LIGHT).state != "on":
+        raise RuntimeError("the tool call did not turn the light on")
     await hass.services.async_call("light", "turn_off", {"entity_id": LIGHT}, blocking=True)
+    return seconds
 
 
 async def measure(root: Path) -> dict[str, float]:
@@ -156,7 +161,7 @@ async def measure(root: Path) -> dict[str, float]:
         ):
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
             assert await async_setup_component(hass, "homeassistant", {})
-            assert await async_setup_component(hass, "light", {"light": {"platform": "demo"}})
+            assert await async_setup_component(hass, "demo", {})
             await hass.async_block_till_done()
             er.async_get(hass).async_update_entity(LIGHT, aliases={"Kitchen Light"})
             entry = MockConfigEntry(
@@ -182,13 +187,12 @@ async def measure(root: Path) -> dict[str, float]:
             await hass.async_block_till_done()
             pipeline_id = await async_create_pipeline(hass, entry, preferred=True)
             pcm = await asyncio.to_thread(spoken, "turn on the kitchen light")
+            await hass.services.async_call("light", "turn_off", {"entity_id": LIGHT}, blocking=True)
             await run_once(hass, pipeline_id, pcm)  # warm-up: imports, first connections
             overhead, services = [], []
             for _ in range(RUNS):
                 clock.seconds = 0.0
-                start = time.perf_counter()
-                await run_once(hass, pipeline_id, pcm)
-                total = time.perf_counter() - start
+                total = await run_once(hass, pipeline_id, pcm)
                 overhead.append((total - clock.seconds) * 1000)
                 services.append(clock.seconds * 1000)
             first_bytes = []

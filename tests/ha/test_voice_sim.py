@@ -84,7 +84,7 @@ async def voice_setup(
             vllm_load_seconds=1.0,
         )
     )
-    assert await async_setup_component(hass, "light", {"light": {"platform": "demo"}})
+    assert await async_setup_component(hass, "demo", {})
     await hass.async_block_till_done()
     er.async_get(hass).async_update_entity(LIGHT, aliases={"Kitchen Light"})
     await hass.services.async_call("light", "turn_off", {"entity_id": LIGHT}, blocking=True)

@@ -225,3 +225,38 @@ async def test_parakeet_down_makes_stt_unavailable(
         "switch", "turn_off", {"entity_id": "switch.parakeet_container"}, blocking=True
     )
     await poll_until(hass, entry, lambda: hass.states.get(STT).state == STATE_UNAVAILABLE)
+
+
+async def test_agent_without_the_tool_flags_answers_without_control(
+    hass: HomeAssistant, sim_pair_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """vLLM launched without --enable-auto-tool-choice refuses tools (its real 400): the agent
+    asks again without them, answers, and says why in the log once per model."""
+    from homeassistant.components import conversation
+
+    pair = await sim_pair_factory(
+        PairConfig(initial_model=GEMMA, downloaded_models=(GEMMA,), vllm_load_seconds=1.0)
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=pair_machine_id(pair),
+        data=sim_entry_data(pair),
+        options={CONF_LLM_HASS_API: "assist"},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await poll_until(hass, entry, lambda: bool(entry.runtime_data.status.data.status.vllm.ready))
+    for _ in range(2):
+        result = await conversation.async_converse(
+            hass,
+            "turn on the kitchen light",
+            None,
+            Context(),
+            language="en",
+            agent_id="conversation.vllm_cluster_assistant",
+        )
+        speech = result.response.speech["plain"]["speech"]
+        assert speech == "You said: turn on the kitchen light."
+    assert caplog.text.count("refuses tool calls") == 1
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()

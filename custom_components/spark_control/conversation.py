@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 
 from homeassistant.components import conversation
 from homeassistant.const import CONF_LLM_HASS_API, MATCH_ALL
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import intent, llm
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -143,6 +143,14 @@ class SparkConversationEntity(SparkEntity[SparkStatusCoordinator], conversation.
         """Always: while the cluster cannot answer, the agent says why."""
         return True
 
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """A vLLM that stopped (a swap, a restart) may come back with the tool flags."""
+        data = self.coordinator.data
+        if data is not None and not data.status.vllm.ready:
+            self._tools_refused_for = None
+        super()._handle_coordinator_update()
+
     @property
     def supported_languages(self) -> Literal["*"]:
         """Every language: the model answers in the language it is spoken to."""
@@ -238,7 +246,8 @@ class SparkConversationEntity(SparkEntity[SparkStatusCoordinator], conversation.
         if self._tools_refused_for != model:
             LOGGER.warning(
                 "vLLM serving %s refuses tool calls (%s); answering without Home Assistant "
-                "control. Set the model's tool-call parser in the catalog and load it again",
+                "control until vLLM is launched again with --enable-auto-tool-choice and the "
+                "model's --tool-call-parser",
                 model,
                 sanitize(err),
             )

@@ -45,6 +45,7 @@ from .coordinator import (
 )
 from .entity import device_info
 from .entry_data import async_migrate, cluster_config, credentials
+from .feed import SparkFeed
 from .helpers import error_placeholders
 from .http import async_register_views
 from .intent import async_register_sentences
@@ -56,6 +57,7 @@ from .repairs import async_offer_catalog_entry, async_watch_magpie
 from .services import async_setup_services
 from .store import HomeAssistantCatalogStorage
 from .webhook import async_setup_webhooks
+from .websocket_api import async_setup_websocket_api
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -74,9 +76,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Actions and HTTP views exist once, for every entry."""
+    """Actions, HTTP views and the panel's websocket commands exist once, for every entry."""
     async_setup_services(hass)
     async_register_views(hass)
+    async_setup_websocket_api(hass)
     return True
 
 
@@ -87,10 +90,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> boo
     client = _build_client(hass, entry, catalog)
     try:
         await _async_connect(hass, entry, client)
-        status = SparkStatusCoordinator(hass, entry, client)
+        feed = SparkFeed()
+        status = SparkStatusCoordinator(hass, entry, client, feed)
         updates = SparkUpdateCoordinator(hass, entry, client)
         activity = SparkActivityCoordinator(
-            hass, entry, status, SparkActivity(catalog=tuple(catalog.models()))
+            hass, entry, status, SparkActivity(catalog=tuple(catalog.models())), feed
         )
 
         def worker_reachable() -> bool:
@@ -111,8 +115,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SparkConfigEntry) -> boo
                 offer_catalog_entry=partial(async_offer_catalog_entry, hass, entry),
                 intents=JobIntents(hass, entry.entry_id),
                 vllm_leaving=status.async_set_vllm_leaving,
+                feed=feed,
             ),
+            feed=feed,
         )
+        feed.attach(entry)
         await status.async_config_entry_first_refresh()
     except BaseException:
         await client.close()

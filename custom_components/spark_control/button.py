@@ -11,6 +11,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .actions import async_check_update
 from .api import ServiceKey
 from .const import NODE_HEAD
 from .coordinator import SparkConfigEntry, SparkUpdateCoordinator
@@ -66,14 +67,13 @@ class CheckUpdateButton(SparkEntity[SparkUpdateCoordinator], ButtonEntity):
     def __init__(self, entry: SparkConfigEntry) -> None:
         """Attach to the head Spark (where the checkout lives)."""
         super().__init__(entry.runtime_data.updates, entry, NODE_HEAD, CHECK_UPDATE.key)
+        self._entry = entry
 
     @property
     def available(self) -> bool:
         """Pressable also after a failed check: pressing is how the user retries."""
         return True
 
-    @spark_exception_handler
     async def async_press(self) -> None:
         """Check now; a failure is raised to the caller, a result reaches the update entity."""
-        info = await self.coordinator.client.check_update()
-        self.coordinator.async_set_updated_data(info)
+        await async_check_update(self._entry)

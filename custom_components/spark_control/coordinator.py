@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Final, NoReturn, TypeAlias
+from typing import TYPE_CHECKING, Final, NoReturn, TypeAlias
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
@@ -54,6 +54,9 @@ from .helpers import error_placeholders, sanitize
 from .jobs import SparkJobs
 from .models import SparkActivity, SparkData
 
+if TYPE_CHECKING:
+    from .feed import SparkFeed
+
 # Progress (log lines, percentages) reaches entities at most this often; transitions at once.
 ACTIVITY_MIN_INTERVAL: Final = 1.0
 
@@ -67,6 +70,7 @@ class SparkRuntimeData:
     updates: SparkUpdateCoordinator
     activity: SparkActivityCoordinator
     jobs: SparkJobs
+    feed: SparkFeed
 
 
 SparkConfigEntry: TypeAlias = ConfigEntry[SparkRuntimeData]
@@ -128,8 +132,15 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
 
     config_entry: SparkConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: SparkConfigEntry, client: SparkCluster) -> None:
-        """Poll at the configured interval."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SparkConfigEntry,
+        client: SparkCluster,
+        feed: SparkFeed | None = None,
+    ) -> None:
+        """Poll at the configured interval; transitions also go to `feed` (the panel)."""
+        self.feed = feed
         self.normal_interval = timedelta(
             seconds=entry.options.get(CONF_STATUS_INTERVAL, DEFAULT_STATUS_INTERVAL)
         )
@@ -231,28 +242,36 @@ class SparkStatusCoordinator(DataUpdateCoordinator[SparkData]):
         A check whose answer is unknown (None) changes nothing; with no Spark reachable only
         the Sparks themselves are judged.
         """
-        checks: dict[str, tuple[bool | None, str]] = {
-            f"Spark {node.name}": (node.reachable, _node_reason(node))
+        # key (the connectivity log's service name) -> (subject in the log, up?, reason)
+        checks: dict[str, tuple[str, bool | None, str]] = {
+            node.name: (f"Spark {node.name}", node.reachable, _node_reason(node))
             for node in status.nodes.values()
         }
         if any(node.reachable for node in status.nodes.values()):
             head = status.nodes.get("head")
             vllm_up = status.vllm.ready if head is not None and head.reachable else None
             failure = status.vllm.failure
-            checks["vLLM"] = (
+            checks["vllm"] = (
+                "vLLM",
                 vllm_up,
                 f"its engine failed: {sanitize(failure)}" if failure else "not serving",
             )
             for key, service in status.services.items():
-                checks[key.capitalize()] = (service.ready, "not answering its readiness check")
-            checks["Diarizer add-on"] = (addon_ready, "not answering /health")
-        for subject, (up, reason) in checks.items():
+                checks[key] = (key.capitalize(), service.ready, "not answering its readiness check")
+            checks["addon"] = ("Diarizer add-on", addon_ready, "not answering /health")
+        for key, (subject, up, reason) in checks.items():
             if up is False and subject not in self._lost:
                 self._lost.add(subject)
                 LOGGER.warning("%s is unavailable: %s", subject, reason)
+                self._transition(key, False, reason)
             elif up is True and subject in self._lost:
                 self._lost.discard(subject)
                 LOGGER.info("%s is available again", subject)
+                self._transition(key, True, None)
+
+    def _transition(self, key: str, up: bool, reason: str | None) -> None:
+        if self.feed is not None:
+            self.feed.transition("diarizer" if key == "addon" else key, up, reason)
 
 
 def _keep_figures(status: ClusterStatus, previous: ClusterStatus) -> ClusterStatus:
@@ -310,12 +329,14 @@ class SparkActivityCoordinator(DataUpdateCoordinator[SparkActivity]):
         entry: SparkConfigEntry,
         status: SparkStatusCoordinator,
         initial: SparkActivity,
+        feed: SparkFeed | None = None,
     ) -> None:
-        """Start from `initial` (the loaded catalog)."""
+        """Start from `initial` (the loaded catalog); health reports also go to `feed`."""
         super().__init__(
             hass, LOGGER, config_entry=entry, name=f"{DOMAIN} activity", update_interval=None
         )
         self.data = initial
+        self.feed = feed
         self._status = status
         self._pending: SparkActivity | None = None
         self._published_at = 0.0
@@ -375,6 +396,8 @@ class SparkActivityCoordinator(DataUpdateCoordinator[SparkActivity]):
             lambda activity: replace(activity, health=activity.health.with_report(report)),
             now=changed,
         )
+        if self.feed is not None:
+            self.feed.health_report(report, changed)
         data = report.as_event_data(self.config_entry.entry_id)
         self.hass.bus.async_fire(EVENT_HEALTH_REPORT, data)
         if changed:

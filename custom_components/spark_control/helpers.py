@@ -39,9 +39,19 @@ def sanitize(text: object, limit: int = MAX_PLACEHOLDER) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+# The client's name of a refused value → the request field that carried it.
+_REQUEST_FIELDS: Final = {"key": "model", "mode": "target"}
+
+
 def error_placeholders(err: BaseException) -> dict[str, str]:
-    """The `{error}` placeholder of a translated message: the cause, sanitised."""
-    return {"error": sanitize(err)}
+    """The `{error}` placeholder of a translated message: the cause, sanitised.
+
+    A refused input also names its request `field`, so a form can show the error there.
+    """
+    placeholders = {"error": sanitize(err)}
+    if isinstance(err, InvalidInputError):
+        placeholders["field"] = _REQUEST_FIELDS.get(err.field, sanitize(err.field, 100))
+    return placeholders
 
 
 def raise_for_spark_error(err: SparkError, failed_key: str = "command_failed") -> NoReturn:

@@ -60,6 +60,28 @@ class ActivitySink(Protocol):
         """Apply a change; `now` publishes at once (a transition)."""
 
 
+class JobFeed(Protocol):
+    """Where log lines and progress go as they happen (the panel's feed)."""
+
+    def swap_reset(self) -> None:
+        """A swap begins."""
+
+    def swap_line(self, line: str) -> None:
+        """One vLLM log line of the running swap."""
+
+    def swap_changed(self) -> None:
+        """The swap's progress or running flag changed."""
+
+    def download_changed(self) -> None:
+        """A download progress report, or its start or end."""
+
+    def install_reset(self) -> None:
+        """An update install begins."""
+
+    def install_line(self, line: str) -> None:
+        """One line of the update's build log."""
+
+
 class SparkJobs:
     """Starts swaps and downloads without holding the caller, runs installs, reports progress."""
 
@@ -74,6 +96,7 @@ class SparkJobs:
         offer_catalog_entry: Callable[[str, LaunchMode], None],
         intents: JobIntents,
         vllm_leaving: Callable[[bool], None],
+        feed: JobFeed,
     ) -> None:
         """Bind to the entry (task owner), its client and where progress goes.
 
@@ -81,13 +104,15 @@ class SparkJobs:
         the catalog (the repairs module's "Add to catalog" issue). `intents` keeps what the user
         asked for until a job ends (honoured after a restart); `vllm_leaving(True)` marks vLLM
         not ready and its model gone in the polled status from the moment a swap starts until
-        `vllm_leaving(False)` at its end.
+        `vllm_leaving(False)` at its end. `feed` receives log lines and progress at once (the
+        activity coordinator coalesces them).
         """
         self.hass = hass
         self.entry = entry
         self.client = client
         self.activity = activity
         self.intents = intents
+        self.feed = feed
         self._worker_reachable = worker_reachable
         self._offer_catalog_entry = offer_catalog_entry
         self._vllm_leaving = vllm_leaving
@@ -122,7 +147,7 @@ class SparkJobs:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="unknown_model",
-                translation_placeholders={"model": sanitize(model, 200)},
+                translation_placeholders={"model": sanitize(model, 200), "field": "model"},
             )
         return found.key
 
@@ -142,15 +167,19 @@ class SparkJobs:
         self._last_swap_state = None
         self.intents.async_set_swap(SwapIntent(model=key))
         self._vllm_leaving(True)  # no stale readiness: the old model is going away now
+        self.feed.swap_reset()
         self.activity.async_change(lambda a: replace(a, swap_running=True), now=True)
         self._swap_task = self.entry.async_create_background_task(
             self.hass, self._run_swap(key), f"{DOMAIN} swap to {key}"
         )
+        self.feed.swap_changed()
 
     async def _run_swap(self, key: str) -> None:
         timeout = self.entry.options.get(CONF_SWAP_TIMEOUT, DEFAULT_SWAP_TIMEOUT)
         try:
-            result = await self.client.swap_model(key, self._on_swap_progress, timeout=timeout)
+            result = await self.client.swap_model(
+                key, self._on_swap_progress, timeout=timeout, on_log=self.feed.swap_line
+            )
         except SwapInProgressError:
             LOGGER.warning("A model swap was already running on the Sparks")
         except SparkError as err:
@@ -169,6 +198,7 @@ class SparkJobs:
         if not _cancelling():  # an unload or a shutdown: the launch runs on, keep the intent
             self.intents.async_set_swap(None)
         self.activity.async_change(lambda a: replace(a, swap_running=False), now=True)
+        self.feed.swap_changed()
 
     @callback
     def _on_swap_progress(self, progress: SwapProgress) -> None:
@@ -185,6 +215,7 @@ class SparkJobs:
                 },
             )
         self.activity.async_change(lambda a: replace(a, swap=progress), now=transition)
+        self.feed.swap_changed()
 
     # --- download --------------------------------------------------------------------------
 
@@ -225,6 +256,7 @@ class SparkJobs:
         self._download_task = self.entry.async_create_background_task(
             self.hass, self._run_download(job, intent), f"{DOMAIN} download"
         )
+        self.feed.download_changed()
 
     async def _run_download(
         self, job: Coroutine[Any, Any, DownloadProgress | None], intent: DownloadIntent | None
@@ -252,6 +284,7 @@ class SparkJobs:
             self._download_task = None
             if self.activity.latest.download_running:
                 self.activity.async_change(lambda a: replace(a, download_running=False), now=True)
+            self.feed.download_changed()
 
     async def _download_completed(
         self, repo_id: str, target: LaunchMode, intent: DownloadIntent | None
@@ -286,6 +319,7 @@ class SparkJobs:
         """Events and state: one bus event per transition (the logbook line), one progress
         event per whole percent; the sensor is written per whole percent, at most once a
         second (the activity coordinator coalesces)."""
+        self.feed.download_changed()  # every report: bytes, rate and ETA move between percents
         marker = (progress.state, int(progress.percent or 0))
         if marker == self._last_download_event:
             return
@@ -344,6 +378,7 @@ class SparkJobs:
         if launch is not None:
             self._last_swap_state = None
             self._vllm_leaving(True)
+            self.feed.swap_reset()
             self.activity.async_change(lambda a: replace(a, swap_running=True), now=True)
             self._swap_task = self.entry.async_create_background_task(
                 self.hass, self._resume_swap(), f"{DOMAIN} swap re-attach"
@@ -354,6 +389,7 @@ class SparkJobs:
             )
             self.intents.async_set_swap(None)
         if "update" in kinds:
+            self.feed.install_reset()
             self.activity.async_change(lambda a: replace(a, install=InstallProgress()), now=True)
             self._install_task = self.entry.async_create_background_task(
                 self.hass, self._resume_install(), f"{DOMAIN} install re-attach"
@@ -362,7 +398,9 @@ class SparkJobs:
     async def _resume_swap(self) -> None:
         timeout = self.entry.options.get(CONF_SWAP_TIMEOUT, DEFAULT_SWAP_TIMEOUT)
         try:
-            result = await self.client.reattach_swap(self._on_swap_progress, timeout=timeout)
+            result = await self.client.reattach_swap(
+                self._on_swap_progress, timeout=timeout, on_log=self.feed.swap_line
+            )
         except SparkError as err:
             LOGGER.error("The model launch found on the head failed: %s", sanitize(err))
             self._on_swap_progress(self.client.swap_progress)
@@ -390,6 +428,7 @@ class SparkJobs:
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="install_in_progress"
             )
+        self.feed.install_reset()
         self.activity.async_change(lambda a: replace(a, install=InstallProgress()), now=True)
         try:
             info = await self.client.apply_update(self._on_install_log)
@@ -404,6 +443,7 @@ class SparkJobs:
 
     @callback
     def _on_install_log(self, line: str) -> None:
+        self.feed.install_line(line)
         text = sanitize(line)
 
         def change(activity: SparkActivity) -> SparkActivity:

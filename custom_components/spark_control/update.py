@@ -11,14 +11,13 @@ from homeassistant.components.update import (
     UpdateEntityFeature,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import SparkError, UpdateInfo
-from .const import DOMAIN, ISSUE_RESTART_MODEL, LOGGER, NODE_HEAD
+from .actions import async_install_update
+from .api import UpdateInfo
+from .const import NODE_HEAD
 from .coordinator import SparkConfigEntry, SparkUpdateCoordinator
 from .entity import SparkEntity
-from .helpers import raise_for_spark_error
 from .models import InstallProgress
 
 PARALLEL_UPDATES = 1
@@ -111,17 +110,4 @@ class SparkVllmDockerUpdate(SparkEntity[SparkUpdateCoordinator], UpdateEntity):
 
     async def async_install(self, version: str | None, backup: bool, **kwargs: Any) -> None:
         """git pull && build-and-copy.sh -c; then suggest restarting the model."""
-        try:
-            info = await self._entry.runtime_data.jobs.async_install()
-        except SparkError as err:
-            raise_for_spark_error(err, "install_failed")
-        LOGGER.info("spark-vllm-docker updated to %s; restart the model to use it", info.installed)
-        self.coordinator.async_set_updated_data(info)
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            f"{ISSUE_RESTART_MODEL}_{self._entry.entry_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_RESTART_MODEL,
-        )
+        await async_install_update(self._entry)

@@ -118,7 +118,7 @@ async def test_swap_runs_in_background_and_fires_events(
     await _call(hass, "swap_model", {"config_entry_id": entry_id, "model": "gemma4"})
     await asyncio.sleep(0)
     assert mock_cluster.swap_model.call_args.args[0] == "gemma4"
-    assert mock_cluster.swap_model.call_args.kwargs == {"timeout": 1800}
+    assert mock_cluster.swap_model.call_args.kwargs["timeout"] == 1800
     with pytest.raises(HomeAssistantError, match="already running") as err:
         await hass.services.async_call(
             "select",

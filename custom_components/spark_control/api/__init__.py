@@ -5,7 +5,7 @@ Public surface (stable; new names are only ever added):
 - `SparkCluster(config, credentials, *, session, catalog=None, connect_timeout=10,
   command_timeout=30)` — `fetch_host_key(host, port)` (static), `machine_id()`,
   `test_connection()`, `status(*, node_figures)`, `swap_model(model, on_progress, *, mode,
-  timeout)` with `swap_progress` / `swap_log` / `swap_running`, `download_model(repo_id,
+  timeout, on_log)` with `swap_progress` / `swap_log` / `swap_running`, `download_model(repo_id,
   target, revision,
   on_progress)` / `cancel_download()` / `download_progress` / `list_downloaded()`,
   `check_update()` / `apply_update(on_log)`; re-attach after a restart: `reattach_swap()`,

@@ -184,10 +184,12 @@ class SparkCluster:
         *,
         mode: LaunchMode | None = None,
         timeout: float = 1800,  # noqa: ASYNC109 - the swap's overall limit, documented API
+        on_log: LogCallback | None = None,
     ) -> SwapProgress:
         """Stop, launch `model` (catalog key or repo id) and follow its log until ready.
 
-        Returns the READY progress; on failure reports FAILED progress, then raises
+        `on_log` receives each vLLM log line as it is read. Returns the READY progress; on
+        failure reports FAILED progress, then raises
         ModelLoadError (with its LoadFailure), SwapInProgressError or a connection error.
         """
         target = self.resolve_model(model)
@@ -196,20 +198,21 @@ class SparkCluster:
             raise InvalidInputError("mode", chosen, "must be 'solo' or 'cluster'")
         if chosen == "cluster" and self._config.worker is None:
             raise InvalidInputError("mode", chosen, "cluster mode needs a worker Spark")
-        return await self._swap.run(target, chosen, on_progress, timeout)
+        return await self._swap.run(target, chosen, on_progress, timeout, on_log)
 
     async def reattach_swap(
         self,
         on_progress: SwapCallback | None = None,
         *,
         timeout: float = 1800,  # noqa: ASYNC109 - the follow's overall limit
+        on_log: LogCallback | None = None,
     ) -> SwapProgress | None:
         """Follow a launch left running on the head (e.g. across a restart) to its end.
 
         None when no launch is open; else READY progress, or FAILED progress and then the
         same errors as swap_model.
         """
-        return await self._swap.reattach(on_progress, timeout)
+        return await self._swap.reattach(on_progress, timeout, on_log)
 
     async def open_launch(self) -> str | None:
         """The model of a launch recorded on the head and not yet ended (None: no launch)."""

@@ -34,6 +34,7 @@ from .net import port_open, resolve_ipv4
 
 _LOGGER = logging.getLogger(__name__)
 SwapCallback = Callable[[SwapProgress], None]
+LineCallback = Callable[[str], None]
 _EOF = object()
 CONFIRM_SECONDS = 30.0
 _FATAL = (HostKeyChangedError, SparkAuthError, ModelLoadError)
@@ -71,6 +72,7 @@ class SwapRunner:
         self.poll_interval = poll_interval
         self.running = False
         self._callback: SwapCallback | None = None
+        self._on_log: LineCallback | None = None
         self._root_cause: tuple[LoadFailure, str] | None = None
 
     def _update(self, **changes: object) -> None:
@@ -87,11 +89,17 @@ class SwapRunner:
         mode: LaunchMode,
         on_progress: SwapCallback | None,
         timeout: float,  # noqa: ASYNC109 - per-call limit
+        on_log: LineCallback | None = None,
     ) -> SwapProgress:
-        """Swap to `model`; returns READY progress or raises (progress FAILED first)."""
+        """Swap to `model`; returns READY progress or raises (progress FAILED first).
+
+        `on_log` receives every log line as it is read (before the progress it causes).
+        """
         if self.running:
             raise SwapInProgressError(self.progress.model)
-        self._begin(SwapProgress(state=SwapState.STOPPING, model=model.repo_id), on_progress)
+        self._begin(
+            SwapProgress(state=SwapState.STOPPING, model=model.repo_id), on_progress, on_log
+        )
 
         async def steps() -> None:
             await self._stop(mode)
@@ -107,6 +115,7 @@ class SwapRunner:
         self,
         on_progress: SwapCallback | None,
         timeout: float,  # noqa: ASYNC109 - per-call limit
+        on_log: LineCallback | None = None,
     ) -> SwapProgress | None:
         """Follow a launch found on the head (after a restart) to ready or failed.
 
@@ -121,7 +130,7 @@ class SwapRunner:
         if record is None:
             return None
         model = record["model"]
-        self._begin(SwapProgress(state=SwapState.LOADING, model=model), on_progress)
+        self._begin(SwapProgress(state=SwapState.LOADING, model=model), on_progress, on_log)
         follow: Callable[[int], str] = commands.follow_launch_log
         if record.get("daemon") == "1":
             since = int(record.get("since", "0") or 0)
@@ -135,9 +144,15 @@ class SwapRunner:
 
         return await self._drive(steps(), timeout)
 
-    def _begin(self, progress: SwapProgress, on_progress: SwapCallback | None) -> None:
+    def _begin(
+        self,
+        progress: SwapProgress,
+        on_progress: SwapCallback | None,
+        on_log: LineCallback | None = None,
+    ) -> None:
         self.running = True
         self._callback = on_progress
+        self._on_log = on_log
         self._root_cause = None
         self.log.clear()
         self.progress = progress
@@ -196,6 +211,7 @@ class SwapRunner:
         finally:
             self.running = False
             self._callback = None
+            self._on_log = None
         return self.progress
 
     def _nodes(self) -> dict[NodeName, HostConnection]:
@@ -303,6 +319,11 @@ class SwapRunner:
 
     def _append(self, line: str) -> None:
         self.log.append(line)
+        if self._on_log is not None:
+            try:
+                self._on_log(line)
+            except Exception:
+                _LOGGER.exception("Swap log callback failed")
 
     async def _follow(self, follow: Callable[[int], str]) -> None:
         """Stream the log until ready; resume after drops; raise on a failure pattern."""

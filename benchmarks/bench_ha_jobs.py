@@ -1,8 +1,10 @@
-"""Issue 18 figures from a real Home Assistant against the simulated Sparks; prints name=value.
+"""Issue 18 and 14 figures from a real Home Assistant against the simulated Sparks; name=value.
 
-Runs benchmarks/ha/measure_jobs.py under pytest (Home Assistant's test harness gives a real core,
-recorder and logbook without a config directory): download_state_writes_per_s (target <= 1.0)
-and health_reports_logbook_ratio (1,000-report burst of unchanged status; target <= 0.01).
+Runs benchmarks/ha/measure_jobs.py and measure_panel.py under pytest (Home Assistant's test
+harness gives a real core, recorder, logbook and websocket API without a config directory):
+download_state_writes_per_s (target <= 1.0), health_reports_logbook_ratio (1,000-report burst
+of unchanged status; target <= 0.01), and panel_log_latency_ms (a swap log line from the
+simulated vLLM to a websocket client subscribed like the panel; target <= 200).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FIGURES = ("download_state_writes", "health_")
+FIGURES = ("download_state_writes", "health_", "panel_log_")
 
 
 def main() -> int:
@@ -20,7 +22,8 @@ def main() -> int:
     result = subprocess.run(
         [
             sys.executable,
-            *("-m", "pytest", "benchmarks/ha/measure_jobs.py", "-q", "-s"),
+            *("-m", "pytest", "-q", "-s"),
+            *("benchmarks/ha/measure_jobs.py", "benchmarks/ha/measure_panel.py"),
             *("-p", "no:cacheprovider", "-o", "addopts="),
         ],
         cwd=ROOT,

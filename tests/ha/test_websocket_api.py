@@ -128,24 +128,22 @@ async def subscription(
 # --- access and entries --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", COMMANDS)
 async def test_a_non_admin_is_refused(
-    *,
     hass: HomeAssistant,
     init_integration: Any,
     mock_cluster: MagicMock,
     hass_ws_client: WebSocketGenerator,
     hass_read_only_access_token: str,
-    command: str,
 ) -> None:
     ws = await hass_ws_client(hass, hass_read_only_access_token)
-    fields = {"entry_id": ENTRY_ID, "model": "qwen36"}
-    if command == "entries":
-        fields = {}
-    await ws.send_json_auto_id({"type": f"spark_control/{command}", **fields})
-    msg = await ws.receive_json()
-    assert msg["success"] is False
-    assert msg["error"]["code"] == "unauthorized"
+    for command in COMMANDS:
+        fields = {"entry_id": ENTRY_ID, "model": "qwen36"}
+        if command == "entries":
+            fields = {}
+        await ws.send_json_auto_id({"type": f"spark_control/{command}", **fields})
+        msg = await ws.receive_json()
+        assert msg["success"] is False, command
+        assert msg["error"]["code"] == "unauthorized", command
     mock_cluster.swap_model.assert_not_called()
     assert init_integration.runtime_data.feed.subscribers == 0
 
@@ -216,41 +214,38 @@ async def test_snapshot(hass: HomeAssistant, init_integration: Any, client: Clie
 # --- validation: the actions' rules, with the field named ---------------------------------
 
 
-@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
 async def test_hostile_values_are_refused_before_any_command_runs(
-    hass: HomeAssistant,
-    init_integration: Any,
-    mock_cluster: MagicMock,
-    client: Client,
-    value: str,
+    hass: HomeAssistant, init_integration: Any, mock_cluster: MagicMock, client: Client
 ) -> None:
-    for command, field, extra in (
-        ("swap", "model", {}),
-        ("download", "repo_id", {}),
-        ("download", "revision", {"repo_id": "org/model"}),
-        ("add_model", "repo_id", {}),
-        ("remove_model", "model", {}),
-        ("model_settings", "model", {}),
-        ("service", "service", {"action": "restart"}),
-    ):
-        error = await client.error(command, **{field: value, **extra})
-        assert error["code"] == "home_assistant_error", (command, field, error)
-        placeholders = error["translation_placeholders"]
-        if error["translation_key"] != "service_not_configured":
-            assert placeholders["field"] == field, (command, error)
-        assert "\n" not in error["message"]
-    verdict = await client.call("validate_repo", repo_id=value)
-    if verdict["success"]:
-        assert verdict["result"]["valid"] is False
-        assert set(verdict["result"]["errors"]) == {"repo_id"}
-    else:
-        assert verdict["error"]["translation_placeholders"]["field"] == "repo_id"
+    for value in HOSTILE:
+        for command, field, extra in (
+            ("swap", "model", {}),
+            ("download", "repo_id", {}),
+            ("download", "revision", {"repo_id": "org/model"}),
+            ("add_model", "repo_id", {}),
+            ("remove_model", "model", {}),
+            ("model_settings", "model", {}),
+            ("service", "service", {"action": "restart"}),
+        ):
+            error = await client.error(command, **{field: value, **extra})
+            assert error["code"] == "home_assistant_error", (command, field, error)
+            placeholders = error["translation_placeholders"]
+            if error["translation_key"] != "service_not_configured":
+                assert placeholders["field"] == field, (command, error)
+            assert "\n" not in error["message"]
+        verdict = await client.call("validate_repo", repo_id=value)
+        if verdict["success"]:
+            assert verdict["result"]["valid"] is False
+            assert set(verdict["result"]["errors"]) == {"repo_id"}
+        else:
+            assert verdict["error"]["translation_placeholders"]["field"] == "repo_id"
+    newline = await client.error("download", repo_id="org/model", name="a\nb")
+    assert newline["translation_placeholders"]["field"] == "name"
     mock_cluster.swap_model.assert_not_called()
     mock_cluster.download_model.assert_not_called()
     mock_cluster.service_action.assert_not_called()
-    assert [
-        m.key for m in init_integration.runtime_data.client.catalog.models() if not m.builtin
-    ] == []
+    catalog = init_integration.runtime_data.client.catalog
+    assert [model.key for model in catalog.models() if not model.builtin] == []
 
 
 @pytest.mark.parametrize(

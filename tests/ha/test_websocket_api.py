@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 from unittest.mock import MagicMock
 
+import aiohttp
 import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
@@ -447,7 +448,12 @@ async def test_health_reports_and_poll_transitions_reach_the_connectivity_log(
     init_integration: Any,
     mock_cluster: MagicMock,
     subscription: Subscription,
+    aioclient_mock: Any,
 ) -> None:
+    # Magpie coming back makes the TTS entity ask for its voices: none here.
+    aioclient_mock.get(
+        "http://127.0.0.1:9000/v1/audio/list_voices", exc=aiohttp.ClientError("none")
+    )
     snap = await subscription.start()
     runtime = init_integration.runtime_data
     runtime.activity.async_record_health(

@@ -82,14 +82,27 @@ def build_batch_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--force", action="store_true", help="redo recordings that are already finished"
     )
+    parser.add_argument(
+        "--ray", metavar="local|ADDRESS",
+        help="run the chunk work as Ray tasks: `local` starts a Ray runtime here, an address "
+        "(e.g. ray://head:10001 or head:6379) joins a cluster; needs the relay_lib[ray] extra",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ray-cpus", type=_positive_int,
+        help="CPUs of a `--ray local` runtime (default: all of this machine's)",
+    )  # fmt: skip
     add_service_arguments(parser)
     add_tuning_arguments(parser)
     return parser
 
 
 def _make_executor(args: argparse.Namespace, options: RelayOptions) -> Executor:
-    del args
-    return AsyncioExecutor(options)
+    if not args.ray:
+        return AsyncioExecutor(options)
+    # Ray is imported only here: the default executor needs no Ray installed.
+    from relay_lib.ray_executor import RayExecutor  # noqa: PLC0415
+
+    return RayExecutor.start(args.ray, options, num_cpus=args.ray_cpus)
 
 
 async def _batch(args: argparse.Namespace, recordings: list[Recording], err: TextIO) -> list[Row]:

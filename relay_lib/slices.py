@@ -1,15 +1,15 @@
-"""Chunk boundaries without holding the audio: the plan as (index, start, length) slices.
+"""The chunk plan as (index, start, length) slices of a recording decoded once.
 
-The Ray executor's driver counts a recording's samples once, turns the count into the same
-boundaries `audio.iter_chunks` would cut (tested to match), and each Ray task decodes only its
-own slice from the recording's bytes. One plan, one decoder: both executors send identical audio.
+The Ray executor decodes each recording once (a Ray task, from the file's bytes), turns its length
+into the same boundaries `audio.iter_chunks` would cut (tested to match) and each chunk task cuts
+its slice out of the decoded samples (zero-copy from Ray's object store). One plan, one decoder:
+both executors send identical audio.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -27,12 +27,12 @@ class Slice:
     samples: int
 
 
-def count_samples(path: Path | str) -> int:
-    """Decoded length of the recording in 16 kHz samples (one streaming pass, no audio kept)."""
-    total = sum(len(block) for block in iter_pcm(path))
-    if total == 0:
-        raise AudioDecodeError(f"{path} holds no audio samples")
-    return total
+def decode_all(data: bytes, name: str = "recording") -> npt.NDArray[np.int16]:
+    """The whole recording (file bytes) as 16 kHz mono int16; AudioDecodeError if unreadable."""
+    blocks = list(iter_pcm(io.BytesIO(data)))
+    if not blocks or sum(len(b) for b in blocks) == 0:
+        raise AudioDecodeError(f"{name} holds no audio samples")
+    return np.concatenate(blocks).astype(np.int16, copy=False)
 
 
 def plan_slices(total_samples: int, plan: ChunkPlan) -> list[Slice]:
@@ -49,21 +49,11 @@ def plan_slices(total_samples: int, plan: ChunkPlan) -> list[Slice]:
     return out
 
 
-def decode_slice(data: bytes, part: Slice) -> Chunk:
-    """Decode the recording's bytes up to the end of one slice and cut the slice out."""
-    want_end = part.start_sample + part.samples
-    kept: list[npt.NDArray[np.int16]] = []
-    pos = 0
-    for block in iter_pcm(io.BytesIO(data)):
-        end = pos + len(block)
-        if end > part.start_sample:
-            kept.append(block[max(0, part.start_sample - pos) : max(0, want_end - pos)])
-        pos = end
-        if pos >= want_end:
-            break
-    samples = np.concatenate(kept) if kept else np.empty(0, dtype=np.int16)
-    if len(samples) != part.samples:
+def cut(samples: npt.NDArray[np.int16], part: Slice) -> Chunk:
+    """The slice's chunk out of the decoded recording (a view: no copy)."""
+    view = samples[part.start_sample : part.start_sample + part.samples]
+    if len(view) != part.samples:
         raise AudioDecodeError(
-            f"chunk {part.index}: decoded {len(samples)} samples where {part.samples} were planned"
+            f"chunk {part.index}: {len(view)} samples where {part.samples} were planned"
         )
-    return Chunk(part.index, part.start_sample, samples.astype(np.int16, copy=False))
+    return Chunk(part.index, part.start_sample, view)

@@ -49,12 +49,17 @@ def local_runtime_environment() -> None:
     """Settings for a Ray runtime started here, read from the environment by its processes.
 
     Ray gives a starting node 10 s, and its agents 15 s, by default: on a busy small machine the
-    raylet gave up waiting for its agent and aborted. Its metrics are off: nothing here reads
-    them.
+    raylet gave up waiting for its agent and aborted. By default Ray also keeps no more idle
+    workers than CPUs and kills the rest after 1 s; chunk tasks take a quarter of a CPU each, so
+    workers were killed and started again all the time (seconds each on a busy machine, and the
+    exit at times crashed in Ray's metrics thread): keep enough of them, and metrics off.
     """
     os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")
     os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
     os.environ.setdefault("RAY_enable_metrics_collection", "0")
+    workers = str(round((os.cpu_count() or 1) / TASK_CPUS) + 2)
+    os.environ.setdefault("RAY_num_workers_soft_limit", workers)
+    os.environ.setdefault("RAY_idle_worker_killing_time_threshold_ms", "600000")
 
 
 @ray.remote(num_cpus=0, max_restarts=0)
@@ -270,7 +275,8 @@ class RayExecutor:
             raise AudioDecodeError(f"cannot read {path}: {exc}") from exc
         # as small a CPU share as a chunk task: a full CPU would wait behind the chunk tasks
         decode = decode_recording.options(num_cpus=self._task_cpus)
-        samples_ref, total_ref = decode.remote(data, str(path))
+        refs_pair: Any = decode.remote(data, str(path))  # num_returns=2: two object refs
+        samples_ref, total_ref = refs_pair
         del data
         try:
             total = await asyncio.wrap_future(total_ref.future())

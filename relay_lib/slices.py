@@ -36,17 +36,11 @@ def decode_all(data: bytes, name: str = "recording") -> npt.NDArray[np.int16]:
 
 
 def plan_slices(total_samples: int, plan: ChunkPlan) -> list[Slice]:
-    """The chunks `iter_chunks` yields for a recording of total_samples, as slices."""
-    if total_samples <= 0:
-        return []
-    capacity = plan.chunk_samples + plan.min_tail_samples
-    out: list[Slice] = []
-    start = 0
-    while start + capacity <= total_samples:
-        out.append(Slice(len(out), start, plan.chunk_samples))
-        start += plan.step_samples
-    out.append(Slice(len(out), start, total_samples - start))
-    return out
+    """The chunks `iter_chunks` yields for a recording of total_samples (ChunkPlan.bounds)."""
+    return [
+        Slice(index, start, end - start)
+        for index, (start, end) in enumerate(plan.bounds(total_samples))
+    ]
 
 
 def cut(samples: npt.NDArray[np.int16], part: Slice) -> Chunk:

@@ -242,12 +242,15 @@ def test_find_recordings_names_and_duplicates(tmp_path: Path) -> None:
     assert Recording(tmp_path, "x").name == "x"
 
 
-@pytest.mark.parametrize("seconds", [0.5, 10.0, 10.5, 12.0, 25.0, 33.3])
-def test_slices_match_the_streaming_chunker(tmp_path: Path, seconds: float) -> None:
+@pytest.mark.parametrize("max_chunk_s", [600.0, 10.5])  # 10.5: the last chunk is split
+@pytest.mark.parametrize("seconds", [0.5, 10.0, 10.5, 12.0, 20.8, 25.0, 33.3])
+def test_slices_match_the_streaming_chunker(
+    tmp_path: Path, seconds: float, max_chunk_s: float
+) -> None:
     """The Ray executor's slices cut exactly the audio the streaming chunker yields."""
     path = tmp_path / "r.wav"
     write_noise_wav(path, seconds, seed=7)
-    plan = ChunkPlan.from_seconds(10.0, 1.0)
+    plan = ChunkPlan.from_seconds(10.0, 1.0, max_chunk_s=max_chunk_s)
     chunks = list(iter_chunks(path, plan))
     samples = decode_all(path.read_bytes())
     slices = plan_slices(len(samples), plan)

@@ -161,6 +161,9 @@ async def test_voice_command_turns_on_the_light(
     """ "turn on the kitchen light": transcribed, a streamed tool call, the light on, WAV back."""
     _entry, pipeline_id, _pair = voice_setup
     assert hass.states.get(LIGHT).state != STATE_ON
+    # Magpie's voices came from its list_voices: the pipeline speaks with its first en-US one.
+    pipeline = assist_pipeline.pipeline.async_get_pipeline(hass, pipeline_id)
+    assert (pipeline.tts_voice or "").startswith("Magpie-Multilingual.EN-US.")
     events = await run_audio(hass, pipeline_id, "turn on the kitchen light")
     seen = by_type(events)
     assert "error" not in seen, seen.get("error")
@@ -260,3 +263,33 @@ async def test_agent_without_the_tool_flags_answers_without_control(
     assert caplog.text.count("refuses tool calls") == 1
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def test_magpie_openai_flavour_speaks_wav(
+    hass: HomeAssistant, sim_pair_factory: Any, tmp_path: Any
+) -> None:
+    """An entry set to the OpenAI-style Magpie: its fixed speakers, WAV from /v1/audio/speech."""
+    from homeassistant.components import tts
+
+    pair = await sim_pair_factory(PairConfig(magpie_api="openai"))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=pair_machine_id(pair),
+        data={**sim_entry_data(pair), "tts_flavour": "openai"},
+    )
+    entry.add_to_hass(hass)
+    with _tts_cache(tmp_path):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        engine = "tts.magpie_text_to_speech"
+        await poll_until(hass, entry, lambda: hass.states.get(engine).state != STATE_UNAVAILABLE)
+        assert "en-US" in tts.async_get_text_to_speech_languages(hass)
+        stream = tts.async_create_stream(
+            hass, engine, language="en-US", options={tts.ATTR_PREFERRED_FORMAT: "wav"}
+        )
+        stream.async_set_message("The kitchen light is on.")
+        audio = b"".join([chunk async for chunk in stream.async_stream_result()])
+        with wave.open(io.BytesIO(audio)) as reader:
+            assert reader.getframerate() == 22050
+            assert reader.getnframes() > reader.getframerate() // 2
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()

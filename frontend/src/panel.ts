@@ -15,6 +15,7 @@ type Tab = (typeof TABS)[number];
 const STORED_ENTRY = "spark_control.panel.entry";
 const RESUBSCRIBE_MS = 3000;
 export const FIRST_DATA_MARK = "spark-control:first-data";
+performance.mark("spark-control:module");
 
 export class SparkControlPanel extends LitElement {
   static properties = {
@@ -47,8 +48,9 @@ export class SparkControlPanel extends LitElement {
         gap: 8px;
         padding: 4px 12px;
         min-height: 56px;
-        background: var(--app-header-background-color, var(--primary-background-color, #fafafa));
-        color: var(--app-header-text-color, var(--primary-text-color, #212121));
+        /* HA's own header colours (white on the primary blue) fail WCAG AA contrast. */
+        background: var(--card-background-color, #fff);
+        color: var(--primary-text-color, #212121);
         border-bottom: 1px solid var(--divider-color, rgba(0, 0, 0, 0.12));
       }
       header h1 {

@@ -33,6 +33,7 @@ export const shared = css`
     display: grid;
     gap: 12px;
     grid-template-columns: repeat(auto-fill, minmax(min(100%, 320px), 1fr));
+    align-items: start;
   }
   .row {
     display: flex;
@@ -92,13 +93,14 @@ export const shared = css`
     gap: 12px;
     font-weight: 400;
   }
-  input[type="checkbox"] {
+  input[type="checkbox"],
+  input[type="radio"] {
     width: 24px;
     height: 24px;
     margin: 0;
     accent-color: var(--primary-color, #03a9f4);
   }
-  input:not([type="checkbox"]),
+  input:not([type="checkbox"]):not([type="radio"]),
   select {
     min-height: 44px;
     padding: 0 12px;

@@ -32,6 +32,7 @@ var q=globalThis,K=q.ShadowRoot&&(q.ShadyCSS===void 0||q.ShadyCSS.nativeShadow)&
     display: grid;
     gap: 12px;
     grid-template-columns: repeat(auto-fill, minmax(min(100%, 320px), 1fr));
+    align-items: start;
   }
   .row {
     display: flex;
@@ -91,13 +92,14 @@ var q=globalThis,K=q.ShadowRoot&&(q.ShadyCSS===void 0||q.ShadyCSS.nativeShadow)&
     gap: 12px;
     font-weight: 400;
   }
-  input[type="checkbox"] {
+  input[type="checkbox"],
+  input[type="radio"] {
     width: 24px;
     height: 24px;
     margin: 0;
     accent-color: var(--primary-color, #03a9f4);
   }
-  input:not([type="checkbox"]),
+  input:not([type="checkbox"]):not([type="radio"]),
   select {
     min-height: 44px;
     padding: 0 12px;
@@ -356,7 +358,7 @@ var q=globalThis,K=q.ShadowRoot&&(q.ShadyCSS===void 0||q.ShadyCSS.nativeShadow)&
         <div class="row">
           <h2 id="swap-title">${this.t("models.swap_log")}</h2>
           <span class="spacer"></span>
-          <span role="status" data-swap-state=${t.state}>
+          <span role="status" data-swap-state=${t.state} data-swap-model=${t.model??""}>
             <span class="dot ${i}"></span>${t.model?`${t.model}: `:""}${s}${t.shard_percent!==null&&t.running?` (${t.shard_percent.toFixed(0)} %)`:""}
           </span>
         </div>
@@ -403,8 +405,9 @@ var q=globalThis,K=q.ShadowRoot&&(q.ShadyCSS===void 0||q.ShadyCSS.nativeShadow)&
         <label>${this.t("settings.gpu_memory")}
           <input id=${i("gpu")} name="gpu_memory_utilization" inputmode="decimal"
             .value=${s.gpu_memory_pct} placeholder=${this.t("settings.default")}
-            aria-invalid=${n("gpu_memory_utilization")} aria-describedby=${`${i("gpu")}-error`}
+            aria-invalid=${n("gpu_memory_utilization")} aria-describedby=${`${i("gpu")}-help ${i("gpu")}-error`}
             @input=${l=>c({gpu_memory_pct:l.target.value})} />
+          <span class="muted" id=${`${i("gpu")}-help`}>${this.t("settings.gpu_memory_help")}</span>
           ${x(a,"gpu_memory_utilization",`${i("gpu")}-error`)}
         </label>
         <label class="check">
@@ -586,7 +589,7 @@ var q=globalThis,K=q.ShadowRoot&&(q.ShadyCSS===void 0||q.ShadyCSS.nativeShadow)&
       li {
         padding: 2px 0;
       }
-    `];customElements.get("spark-update")||customElements.define("spark-update",B);var C=["models","services","download","update","connectivity"],zt="spark_control.panel.entry",ie=3e3,re="spark-control:first-data",j=class extends f{constructor(){super(...arguments);this.narrow=!1;this._t=null;this._entries=null;this._entryId=null;this._snapshot=null;this._tab="models";this._error=null;this._unsub=null;this._subscribedTo=null;this._marked=!1;this._started=!1}connectedCallback(){super.connectedCallback(),this.hass&&this._started&&this._subscribe()}disconnectedCallback(){super.disconnectedCallback(),window.clearTimeout(this._retry),this._unsubscribe()}willUpdate(t){t.has("hass")&&this.hass&&!this._started&&(this._started=!0,this._start())}updated(t){t.has("_snapshot")&&this._snapshot&&!this._marked&&(this._marked=!0,performance.mark(re))}async _start(){try{this._t=await Lt(this.hass),await this._loadEntries()}catch(t){this._error=J(t)}}async _loadEntries(){let{entries:t}=await T.entries(this.hass);this._entries=t;let s=new URLSearchParams(window.location.search).get("config_entry")??localStorage.getItem(zt),i=t.filter(n=>n.state==="loaded"),a=t.find(n=>n.entry_id===s)??i[0]??t[0];this._entryId=a?.entry_id??null,await this._subscribe()}async _subscribe(){let t=this._entryId;if(!t||!this.isConnected||this._subscribedTo===t)return;await this._unsubscribe(),this._subscribedTo=t,this._error=null;let s=new T(this.hass,t);try{let i=await s.subscribe(a=>this._onEvent(t,a));if(this._subscribedTo!==t){await i();return}this._unsub=i}catch(i){this._subscribedTo=null,this._error=J(i),this._scheduleRetry()}}async _unsubscribe(){let t=this._unsub;if(this._unsub=null,this._subscribedTo=null,t)try{await t()}catch{}}_onEvent(t,s){if(t===this._entryId){if(s.kind==="closed"){this._snapshot=null,this._unsub=null,this._subscribedTo=null,this._scheduleRetry();return}this._snapshot=Ht(this._snapshot,s)}}_scheduleRetry(){window.clearTimeout(this._retry),this._retry=window.setTimeout(()=>{this.isConnected&&this._loadEntries().catch(t=>{this._error=J(t),this._scheduleRetry()})},ie)}_pickEntry(t){localStorage.setItem(zt,t);let s=new URL(window.location.href);s.searchParams.set("config_entry",t),history.replaceState(history.state,"",s),this._entryId=t,this._snapshot=null,this._subscribe()}_tabKey(t){let s=C.indexOf(this._tab),i={ArrowRight:s+1,ArrowLeft:s-1,Home:0,End:C.length-1};t.key in i&&(t.preventDefault(),this._tab=C[(i[t.key]+C.length)%C.length],this.updateComplete.then(()=>this.renderRoot.querySelector(`#tab-${this._tab}`)?.focus()))}render(){let t=this._t;if(!t)return o`<main><p role="status">…</p>${this._error?o`<p class="error" role="alert">${this._error}</p>`:d}</main>`;let s=this._entries??[];return o`
+    `];customElements.get("spark-update")||customElements.define("spark-update",B);var C=["models","services","download","update","connectivity"],zt="spark_control.panel.entry",ie=3e3,re="spark-control:first-data";performance.mark("spark-control:module");var j=class extends f{constructor(){super(...arguments);this.narrow=!1;this._t=null;this._entries=null;this._entryId=null;this._snapshot=null;this._tab="models";this._error=null;this._unsub=null;this._subscribedTo=null;this._marked=!1;this._started=!1}connectedCallback(){super.connectedCallback(),this.hass&&this._started&&this._subscribe()}disconnectedCallback(){super.disconnectedCallback(),window.clearTimeout(this._retry),this._unsubscribe()}willUpdate(t){t.has("hass")&&this.hass&&!this._started&&(this._started=!0,this._start())}updated(t){t.has("_snapshot")&&this._snapshot&&!this._marked&&(this._marked=!0,performance.mark(re))}async _start(){try{this._t=await Lt(this.hass),await this._loadEntries()}catch(t){this._error=J(t)}}async _loadEntries(){let{entries:t}=await T.entries(this.hass);this._entries=t;let s=new URLSearchParams(window.location.search).get("config_entry")??localStorage.getItem(zt),i=t.filter(n=>n.state==="loaded"),a=t.find(n=>n.entry_id===s)??i[0]??t[0];this._entryId=a?.entry_id??null,await this._subscribe()}async _subscribe(){let t=this._entryId;if(!t||!this.isConnected||this._subscribedTo===t)return;await this._unsubscribe(),this._subscribedTo=t,this._error=null;let s=new T(this.hass,t);try{let i=await s.subscribe(a=>this._onEvent(t,a));if(this._subscribedTo!==t){await i();return}this._unsub=i}catch(i){this._subscribedTo=null,this._error=J(i),this._scheduleRetry()}}async _unsubscribe(){let t=this._unsub;if(this._unsub=null,this._subscribedTo=null,t)try{await t()}catch{}}_onEvent(t,s){if(t===this._entryId){if(s.kind==="closed"){this._snapshot=null,this._unsub=null,this._subscribedTo=null,this._scheduleRetry();return}this._snapshot=Ht(this._snapshot,s)}}_scheduleRetry(){window.clearTimeout(this._retry),this._retry=window.setTimeout(()=>{this.isConnected&&this._loadEntries().catch(t=>{this._error=J(t),this._scheduleRetry()})},ie)}_pickEntry(t){localStorage.setItem(zt,t);let s=new URL(window.location.href);s.searchParams.set("config_entry",t),history.replaceState(history.state,"",s),this._entryId=t,this._snapshot=null,this._subscribe()}_tabKey(t){let s=C.indexOf(this._tab),i={ArrowRight:s+1,ArrowLeft:s-1,Home:0,End:C.length-1};t.key in i&&(t.preventDefault(),this._tab=C[(i[t.key]+C.length)%C.length],this.updateComplete.then(()=>this.renderRoot.querySelector(`#tab-${this._tab}`)?.focus()))}render(){let t=this._t;if(!t)return o`<main><p role="status">…</p>${this._error?o`<p class="error" role="alert">${this._error}</p>`:d}</main>`;let s=this._entries??[];return o`
       <header>
         ${this.narrow||this.hass.dockedSidebar==="always_hidden"?o`<button class="menu" aria-label=${t("panel.menu")} @click=${this._toggleMenu}>
               <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
@@ -644,8 +647,9 @@ var q=globalThis,K=q.ShadowRoot&&(q.ShadyCSS===void 0||q.ShadyCSS.nativeShadow)&
         gap: 8px;
         padding: 4px 12px;
         min-height: 56px;
-        background: var(--app-header-background-color, var(--primary-background-color, #fafafa));
-        color: var(--app-header-text-color, var(--primary-text-color, #212121));
+        /* HA's own header colours (white on the primary blue) fail WCAG AA contrast. */
+        background: var(--card-background-color, #fff);
+        color: var(--primary-text-color, #212121);
         border-bottom: 1px solid var(--divider-color, rgba(0, 0, 0, 0.12));
       }
       header h1 {

@@ -147,7 +147,7 @@ export class SparkModels extends SparkView {
         <div class="row">
           <h2 id="swap-title">${this.t("models.swap_log")}</h2>
           <span class="spacer"></span>
-          <span role="status" data-swap-state=${swap.state}>
+          <span role="status" data-swap-state=${swap.state} data-swap-model=${swap.model ?? ""}>
             <span class="dot ${dot}"></span>${swap.model ? `${swap.model}: ` : ""}${state}${
               swap.shard_percent !== null && swap.running ? ` (${swap.shard_percent.toFixed(0)} %)` : ""
             }
@@ -228,8 +228,9 @@ export class SparkModels extends SparkView {
         <label>${this.t("settings.gpu_memory")}
           <input id=${id("gpu")} name="gpu_memory_utilization" inputmode="decimal"
             .value=${draft.gpu_memory_pct} placeholder=${this.t("settings.default")}
-            aria-invalid=${invalid("gpu_memory_utilization")} aria-describedby=${`${id("gpu")}-error`}
+            aria-invalid=${invalid("gpu_memory_utilization")} aria-describedby=${`${id("gpu")}-help ${id("gpu")}-error`}
             @input=${(ev: Event) => set({ gpu_memory_pct: (ev.target as HTMLInputElement).value })} />
+          <span class="muted" id=${`${id("gpu")}-help`}>${this.t("settings.gpu_memory_help")}</span>
           ${fieldError(fail, "gpu_memory_utilization", `${id("gpu")}-error`)}
         </label>
         <label class="check">

@@ -56,6 +56,7 @@ def guide(stack: Stack, sample: Path) -> str:
 
  Home Assistant : {url}
  Log in as      : {owner.username} / {owner.password}
+ Control panel  : {url}/spark-control   (Spark Control in the sidebar)
  Dashboard      : {url}/spark-cluster/cluster
  Integration    : {url}/config/integrations/integration/spark_control
  Logs           : {stack.logs}
@@ -63,10 +64,11 @@ def guide(stack: Stack, sample: Path) -> str:
                   127.0.0.1:{pair.worker.ssh_port}, vLLM {pair.vllm_url}
 {addon_line}
  Things to try:
- 1. Swap the model: on the dashboard pick "{SECOND_MODEL}" in the Model select and
-    watch "Swap state" go stopping -> launching -> loading -> ready.
- 2. Toggle Parakeet: switch "Parakeet Container" off and on; "Parakeet Ready" follows.
- 3. Download a model (Developer tools -> Actions, or):
+ 1. Swap the model: in the control panel press Load on "{SECOND_MODEL}" and watch its
+    log to "Application startup complete." (or pick it in the dashboard's Model select).
+ 2. Stop and start Parakeet: the panel's Services tab (or the "Parakeet Container" switch).
+ 3. Download a model: the panel's Download tab shows progress and then offers "Add to
+    catalog"; or from a shell:
     curl -s -X POST {auth} -H 'content-type: application/json' \\
       -d '{{"config_entry_id": "{entry}", "repo_id": "Qwen/Qwen2.5-72B-Instruct"}}' \\
       {url}/api/services/spark_control/download_model
@@ -79,4 +81,4 @@ def guide(stack: Stack, sample: Path) -> str:
 {more}
  Press Ctrl-C to stop everything.
 ================================================================================
-"""  # noqa: S608 - words like 'select' make ruff think of SQL; this is text for people
+"""

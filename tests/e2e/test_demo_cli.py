@@ -114,6 +114,7 @@ def test_demo_reaches_live_cluster_and_ctrl_c_leaves_nothing(
         url = re.search(r"Home Assistant : (http://127\.0\.0\.1:\d+)", guide)
         assert url is not None, guide
         assert "demo / demo-password" in guide
+        assert f"Control panel  : {url.group(1)}/spark-control" in guide
         # --no-addon: no command that needs the add-on is offered
         assert "python -m relay_lib" not in guide
         assert "not started (--no-addon)" in guide

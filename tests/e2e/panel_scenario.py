@@ -441,6 +441,8 @@ class PanelScenario:
         banner = panel.locator("[data-behind]")
         await expect(banner).to_have_text(re.compile(r"^\s*[1-9]\d* commits behind upstream"))
         step.details[f"banner_{self.look}"] = await banner.inner_text()
+        if screenshot:
+            await self.shot("update-banner")
         await panel.get_by_role("button", name="Apply update").click()
         await panel.get_by_role("button", name="Apply now").click()
         install = panel.locator("[data-install]")

@@ -95,6 +95,7 @@ README_SHOTS = (
     "panel-desktop-light-settings-error.png",
     "panel-desktop-light-download-progress.png",
     "panel-desktop-light-add-to-catalog.png",
+    "panel-desktop-light-update-banner.png",
     "panel-desktop-light-update-log.png",
     "panel-desktop-light-connectivity.png",
     "panel-desktop-light-services-stopped.png",

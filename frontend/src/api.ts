@@ -32,7 +32,6 @@ export interface ServiceStatus {
 
 export interface ClusterStatus {
   available: boolean;
-  last_update: string | null;
   error: string | null;
   nodes: Record<string, NodeStatus>;
   vllm: {

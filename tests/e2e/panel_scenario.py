@@ -637,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for stale in args.out.glob("*.png"):
         stale.unlink()
+    # Every expectation waits as long as a slow shared machine may need (Playwright's default: 5 s).
+    expect.set_options(timeout=UI_TIMEOUT_MS)
     ok = asyncio.run(PanelScenario(args.out.resolve()).run())
     return 0 if ok else 1
 

@@ -431,6 +431,21 @@ class PanelScenario:
         await expect(self.card(repo_id)).to_be_visible()
         await expect(self.card(repo_id)).to_contain_text("Custom")
 
+    async def _cancelled_download(self, step: StepResult, repo_id: str) -> None:
+        """Cancel stops a running download; no "Add to catalog" dialog follows."""
+        panel = self.panel
+        await self.tab("Download")
+        await panel.get_by_role("textbox", name="Hugging Face repository").fill(repo_id)
+        start = panel.get_by_role("button", name="Download", exact=True)
+        await expect(start).to_be_enabled()
+        await start.click()
+        progress = panel.locator("[data-download-state]")
+        await expect(progress).to_have_attribute("data-download-state", "running")
+        await panel.get_by_role("button", name="Cancel download").click()
+        await expect(progress).to_have_attribute("data-download-state", "cancelled")
+        await expect(panel.locator("dialog[open]")).to_have_count(0)
+        step.details[f"cancelled_{self.look}"] = await progress.get_attribute("data-download-state")
+
     async def apply_update(self, step: StepResult) -> None:
         """The banner counts the commits behind; Apply Update streams the build log to the end."""
         await self._update(step, screenshot=True)
@@ -532,6 +547,7 @@ class PanelScenario:
         await self._swap(step, INITIAL_MODEL, screenshot=True)
         await self._settings(step, SECOND_MODEL, ("4", "0.05"), "60")
         await self._parakeet(step)
+        await self._cancelled_download(step, DOWNLOAD_REPOS[1])
         await self._download(step, DOWNLOAD_REPOS[1], screenshot=True)
         await self._new_upstream_commit()
         await self.tab("Update")

@@ -407,9 +407,11 @@ class PanelScenario:
                 text = await panel.locator("[data-percent]").inner_text()
                 if text != "—" and (not percents or percents[-1] != text):
                     percents.append(text)
-                    if screenshot and len(percents) == 2:
+                    if screenshot and len(percents) == 1:
                         await self.shot("download-progress")
                 await asyncio.sleep(0.1)
+        if screenshot and not percents:  # finished between two looks: show the end state
+            await self.shot("download-progress")
         step.details[f"percents_{self.look}"] = percents
         step.details[f"figures_{self.look}"] = [
             await panel.locator(sel).inner_text() for sel in ("[data-bytes]", "[data-rate]")

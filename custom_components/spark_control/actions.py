@@ -48,7 +48,10 @@ SETTINGS_FIELDS: Final = (
     "fastsafetensors",
     "prefix_caching",
     "fp8_kv_cache",
+    "tool_call_parser",
 )
+# The action's select offers "none" for "launch without tool calling" (same as null).
+NO_TOOL_CALL_PARSER: Final = "none"
 
 
 def whole_number(value: Any) -> int:
@@ -98,6 +101,8 @@ FIELDS: Final[dict[str, dict[vol.Marker, Any]]] = {
         vol.Optional("fastsafetensors"): cv.boolean,
         vol.Optional("prefix_caching"): vol.Any(cv.boolean, None),
         vol.Optional("fp8_kv_cache"): cv.boolean,
+        # a vLLM parser name (checked by the catalog), "none" or null: no tool calling
+        vol.Optional("tool_call_parser"): vol.Any(cv.string, None),
     },
 }
 
@@ -202,6 +207,8 @@ async def async_set_model_settings(
     model = catalog.get(key)
     assert model is not None  # noqa: S101 - resolve_model just found it
     changes = {field: data[field] for field in SETTINGS_FIELDS if field in data}
+    if changes.get("tool_call_parser") in (NO_TOOL_CALL_PARSER, ""):
+        changes["tool_call_parser"] = None
     updated = await catalog.set_settings(key, replace(model.settings, **changes))
     entry.runtime_data.jobs.async_catalog_changed()
     return updated

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import asyncssh
 import pytest
 
@@ -127,3 +129,41 @@ def test_public_key_helpers() -> None:
     assert line == " ".join(pair.public_key_line.split()[:2])
     with pytest.raises(InvalidInputError):
         keys.import_public_key("ssh-ed25519 garbage")
+
+
+async def test_bundled_tool_call_parsers_follow_the_family() -> None:
+    catalog = Catalog()
+    await catalog.load()
+    parsers = {m.key: m.settings.tool_call_parser for m in catalog.models()}
+    assert parsers == {
+        "qwen3-vl": "hermes",
+        "gemma4": "gemma4",
+        "qwen36": "qwen3_xml",
+        "qwen3-235b-fp8": "hermes",
+        "qwen2.5-72b": "hermes",
+    }
+
+
+async def test_tool_call_parser_setting_persists_and_is_checked() -> None:
+    # Saved before the setting existed: the bundled parser stays; a custom model has none.
+    old = {"version": 1, "custom": [], "settings": {"gemma4": {"max_model_len": 8192}}}
+    catalog = Catalog(MemoryCatalogStorage(old))
+    await catalog.load()
+    gemma = catalog.get("gemma4")
+    assert gemma is not None
+    assert gemma.settings == ModelSettings(max_model_len=8192, tool_call_parser="gemma4")
+    added = await catalog.add("Org/Llama-Thing")
+    assert added.settings.tool_call_parser is None
+    await catalog.set_settings(added.key, ModelSettings(tool_call_parser="llama3_json"))
+    await catalog.set_settings("gemma4", replace(gemma.settings, tool_call_parser=None))
+    for hostile in ("hermes; reboot", "$(id)", "hermes --trust-remote-code"):
+        with pytest.raises(InvalidInputError, match="tool_call_parser"):
+            await catalog.set_settings("qwen36", ModelSettings(tool_call_parser=hostile))
+    reloaded = Catalog(MemoryCatalogStorage(catalog.to_dict()))
+    await reloaded.load()
+    assert reloaded.get(added.key).settings.tool_call_parser == "llama3_json"  # type: ignore[union-attr]
+    assert reloaded.get("gemma4").settings.tool_call_parser is None  # type: ignore[union-attr]
+    assert reloaded.get("qwen36").settings.tool_call_parser == "qwen3_xml"  # type: ignore[union-attr]
+    with pytest.raises(InvalidInputError):
+        bad = {"version": 1, "custom": [], "settings": {"qwen36": {"tool_call_parser": "x;y"}}}
+        await Catalog(MemoryCatalogStorage(bad)).load()

@@ -70,6 +70,25 @@ def test_settings_flags() -> None:
     assert c.settings_flags(ModelSettings(prefix_caching=False)) == ["--no-enable-prefix-caching"]
     with pytest.raises(InvalidInputError):
         c.settings_flags(ModelSettings(gpu_memory_utilization=2.0))
+    assert c.settings_flags(ModelSettings(tool_call_parser="hermes")) == [
+        "--enable-auto-tool-choice",
+        "--tool-call-parser",
+        "hermes",
+    ]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_tool_call_parser_never_reaches_a_launch(value: str) -> None:
+    """Even settings built around the catalog's checks are validated again at launch."""
+    with pytest.raises(InvalidInputError):
+        c.launch_argv(
+            "Org/Model",
+            ModelSettings(tool_call_parser=value),
+            mode="solo",
+            vllm_port=8000,
+            daemon=True,
+            has_solo=True,
+        )
 
 
 def test_launch_argv_dialects() -> None:

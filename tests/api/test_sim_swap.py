@@ -87,6 +87,46 @@ async def test_catalog_settings_reach_vllm(
     assert any("--max-model-len 12288" in line for line in cluster.swap_log)
 
 
+TOOLS_REQUEST = {
+    "messages": [{"role": "user", "content": "Turn on the kitchen light"}],
+    "tools": [{"type": "function", "function": {"name": "HassTurnOn", "parameters": {}}}],
+}
+
+
+@pytest.mark.parametrize("dialect", ["jan2026", "aug2026"])
+async def test_tool_call_parser_reaches_vllm(
+    sim_pair_factory: Any, cluster_factory: ClusterFactory, dialect: str
+) -> None:
+    """The catalog's parser travels through launch-cluster.sh over SSH; vLLM then serves tools."""
+    from dataclasses import replace
+
+    import aiohttp
+
+    pair = await _pair(sim_pair_factory, dialect=dialect)
+    cluster = await cluster_factory(pair)
+    await cluster.catalog.load()
+    url = f"{pair.vllm_url}/v1/chat/completions"
+    result = await cluster.swap_model("qwen36", timeout=120)  # bundled: qwen3_xml
+    assert result.state is SwapState.READY, result.error
+    assert any(
+        "--enable-auto-tool-choice --tool-call-parser qwen3_xml" in line
+        for line in cluster.swap_log
+    ), cluster.swap_log[-20:]
+    async with aiohttp.ClientSession() as http, http.post(url, json=TOOLS_REQUEST) as resp:
+        message = (await resp.json())["choices"][0]["message"]
+    assert message["tool_calls"][0]["function"]["name"] == "HassTurnOn"
+    if dialect == "jan2026":
+        return
+    qwen36 = cluster.catalog.get("qwen36")
+    assert qwen36 is not None
+    await cluster.catalog.set_settings("qwen36", replace(qwen36.settings, tool_call_parser=None))
+    result = await cluster.swap_model("qwen36", timeout=120)
+    assert result.state is SwapState.READY, result.error
+    async with aiohttp.ClientSession() as http, http.post(url, json=TOOLS_REQUEST) as resp:
+        assert resp.status == 400
+        assert "--enable-auto-tool-choice" in (await resp.json())["error"]["message"]
+
+
 @pytest.mark.parametrize(
     "fault",
     [

@@ -19,6 +19,7 @@ TEXT_CHECKS = [
     v.model_key,
     v.http_path,
     v.git_commit,
+    v.tool_call_parser,
 ]
 
 
@@ -51,6 +52,9 @@ def test_hostile_values_are_refused(check, value: str) -> None:
         (v.model_key, "qwen2.5-72b"),
         (v.http_path, "/v1/health/ready"),
         (v.git_commit, "74c02c3"),
+        (v.tool_call_parser, "hermes"),
+        (v.tool_call_parser, "qwen3_xml"),
+        (v.tool_call_parser, "granite-20b-fc"),
     ],
 )
 def test_good_values_pass(check, value: str) -> None:
@@ -107,3 +111,19 @@ def test_long_value_is_shortened_in_message() -> None:
     with pytest.raises(InvalidInputError) as err:
         v.repo_id("x" * 500)
     assert "..." in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "value", ["Hermes", "hermes ", "hermes;id", "--trust-remote-code", "qwen3", "none", "", None, 3]
+)
+def test_tool_call_parser_is_an_exact_vllm_name(value: object) -> None:
+    with pytest.raises(InvalidInputError) as err:
+        v.tool_call_parser(value)
+    assert err.value.field == "tool_call_parser"
+
+
+def test_tool_call_parsers_match_the_simulated_vllm() -> None:
+    """The simulator's vLLM refuses to start with any parser outside the client's list."""
+    from spark_sim.services.vllm import TOOL_PARSERS
+
+    assert set(v.TOOL_CALL_PARSERS) == set(TOOL_PARSERS)

@@ -378,3 +378,21 @@ async def test_model_settings_take_whole_numbers_from_yaml(
         )
         settings = init_integration.runtime_data.client.catalog.get("gemma4").settings
         assert settings.max_model_len == 8192
+
+
+async def test_model_settings_tool_call_parser(hass: HomeAssistant, init_integration: Any) -> None:
+    """A vLLM parser name is stored, "none" clears it, anything else is a translated error."""
+    entry_id = init_integration.entry_id
+    catalog = init_integration.runtime_data.client.catalog
+    assert catalog.get("gemma4").settings.tool_call_parser == "gemma4"
+    base = {"config_entry_id": entry_id, "model": "gemma4"}
+    await _call(hass, "set_model_settings", {**base, "tool_call_parser": "none"})
+    assert catalog.get("gemma4").settings.tool_call_parser is None
+    await _call(hass, "set_model_settings", {**base, "tool_call_parser": "pythonic"})
+    assert catalog.get("gemma4").settings.tool_call_parser == "pythonic"
+    for hostile in ("hermes; reboot", "$(touch /tmp/x)", "--trust-remote-code", "hermès"):
+        with pytest.raises(ServiceValidationError) as err:
+            await _call(hass, "set_model_settings", {**base, "tool_call_parser": hostile})
+        assert err.value.translation_key == "invalid_input"
+        assert "tool_call_parser" in err.value.translation_placeholders["error"]
+    assert catalog.get("gemma4").settings.tool_call_parser == "pythonic"

@@ -64,6 +64,7 @@ def settings_from_dict(data: dict[str, Any] | None) -> ModelSettings:
         "fastsafetensors",
         "prefix_caching",
         "fp8_kv_cache",
+        "tool_call_parser",
     }
     if unknown:
         raise InvalidInputError("settings", sorted(unknown), "unknown setting")
@@ -74,6 +75,7 @@ def settings_from_dict(data: dict[str, Any] | None) -> ModelSettings:
             fastsafetensors=bool(data.get("fastsafetensors", False)),
             prefix_caching=data.get("prefix_caching"),
             fp8_kv_cache=bool(data.get("fp8_kv_cache", False)),
+            tool_call_parser=data.get("tool_call_parser"),
         )
     )
 
@@ -86,6 +88,8 @@ def validate_settings(settings: ModelSettings) -> ModelSettings:
         validation.gpu_memory_utilization(settings.gpu_memory_utilization)
     if settings.prefix_caching is not None and not isinstance(settings.prefix_caching, bool):
         raise InvalidInputError("prefix_caching", settings.prefix_caching, "must be true or false")
+    if settings.tool_call_parser is not None:
+        validation.tool_call_parser(settings.tool_call_parser)
     return settings
 
 
@@ -134,10 +138,14 @@ class Catalog:
         self._builtin = await loop.run_in_executor(None, load_bundled)
         data = await self._storage.load() or {}
         self._custom = [_model_from_dict(item, builtin=False) for item in data.get("custom", [])]
-        self._overrides = {
-            validation.model_key(key): settings_from_dict(value)
-            for key, value in data.get("settings", {}).items()
-        }
+        bundled = {model.key: model.settings for model in self._builtin}
+        self._overrides = {}
+        for key, value in data.get("settings", {}).items():
+            settings = settings_from_dict(value)
+            if "tool_call_parser" not in (value or {}) and key in bundled:
+                # Saved before the setting existed: keep the bundled model's parser.
+                settings = replace(settings, tool_call_parser=bundled[key].tool_call_parser)
+            self._overrides[validation.model_key(key)] = settings
         self._loaded = True
 
     def models(self) -> list[CatalogModel]:

@@ -66,6 +66,9 @@ def settings_flags(settings: ModelSettings) -> list[str]:
         flags.append("--no-enable-prefix-caching")
     if settings.fp8_kv_cache:
         flags += ["--kv-cache-dtype", "fp8"]
+    if settings.tool_call_parser is not None:
+        parser = validation.tool_call_parser(settings.tool_call_parser)
+        flags += ["--enable-auto-tool-choice", "--tool-call-parser", parser]
     return flags
 
 

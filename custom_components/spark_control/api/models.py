@@ -251,6 +251,8 @@ class ModelSettings:
     fastsafetensors: bool = False
     prefix_caching: bool | None = None
     fp8_kv_cache: bool = False
+    # vLLM's --tool-call-parser; set = launched with --enable-auto-tool-choice (Assist tools work).
+    tool_call_parser: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,38 @@ _GIT_COMMIT = re.compile(r"[0-9a-f]{4,40}", re.ASCII)
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]{1,512}=*", re.ASCII)
 
 MAX_MODEL_LEN_LIMIT = 10_000_000
+# The tool-call parsers vLLM registers (`--tool-call-parser`, voice-contract §3.4): vLLM 0.12's
+# list plus `gemma4` (the Spark recipes' Gemma 4 parser). An unknown name stops vLLM at start.
+TOOL_CALL_PARSERS = (
+    "deepseek_v3",
+    "deepseek_v31",
+    "ernie45",
+    "gemma4",
+    "glm45",
+    "granite",
+    "granite-20b-fc",
+    "hermes",
+    "hunyuan_a13b",
+    "internlm",
+    "jamba",
+    "kimi_k2",
+    "llama3_json",
+    "llama4_json",
+    "llama4_pythonic",
+    "longcat",
+    "minimax",
+    "minimax_m2",
+    "mistral",
+    "olmo3",
+    "openai",
+    "phi4_mini_json",
+    "pythonic",
+    "qwen3_coder",
+    "qwen3_xml",
+    "seed_oss",
+    "step3",
+    "xlam",
+)
 
 
 def _check(field: str, value: object, pattern: re.Pattern[str], what: str) -> str:
@@ -158,3 +190,16 @@ def display_name(value: object) -> str:
     if any(ch in value for ch in "\r\n\t\x00"):
         raise InvalidInputError("name", value, "must be a single line")
     return value.strip()
+
+
+def tool_call_parser(value: object) -> str:
+    """One of vLLM's registered tool-call parser names (an exact, allow-listed word)."""
+    if not isinstance(value, str):
+        raise InvalidInputError("tool_call_parser", value, "must be text")
+    if value not in TOOL_CALL_PARSERS:
+        raise InvalidInputError(
+            "tool_call_parser",
+            value,
+            "must be a vLLM tool-call parser such as hermes, llama3_json or qwen3_xml",
+        )
+    return value

@@ -137,16 +137,11 @@ async def timed_batch(
 
 
 def start_ray(options: RelayOptions) -> Any:
-    import ray
+    # imported here: the asyncio figures need no Ray
+    from relay_lib.ray_executor import RayExecutor, start_local_runtime
 
-    from relay_lib.ray_executor import (
-        RayExecutor,
-        local_runtime_environment,
-    )
-
-    local_runtime_environment()
     start = time.perf_counter()
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 1024 * 1024)
+    start_local_runtime(num_cpus=2, include_dashboard=False, object_store_memory=200 * 1024 * 1024)
     print(f"relay_ray_start_s={time.perf_counter() - start:.1f}")
     return RayExecutor.start("local", options)
 

@@ -54,12 +54,33 @@ def local_runtime_environment() -> None:
     workers were killed and started again all the time (seconds each on a busy machine, and the
     exit at times crashed in Ray's metrics thread): keep enough of them, and metrics off.
     """
-    os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")
+    os.environ.setdefault("RAY_raylet_start_wait_time_s", "60")
     os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
     os.environ.setdefault("RAY_enable_metrics_collection", "0")
     workers = str(round((os.cpu_count() or 1) / TASK_CPUS) + 2)
     os.environ.setdefault("RAY_num_workers_soft_limit", workers)
     os.environ.setdefault("RAY_idle_worker_killing_time_threshold_ms", "600000")
+
+
+START_ATTEMPTS = 3
+
+
+def start_local_runtime(**init_args: Any) -> Any:
+    """ray.init() a local runtime, trying again when its node fails to come up.
+
+    On a busy machine Ray 2.60's raylet at times gives up waiting for its dashboard agent's
+    port file (a fixed wait in the raylet; no setting reaches it) and the start fails; a second
+    start, with the agent's imports now in the page cache, comes up.
+    """
+    local_runtime_environment()
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return ray.init(**init_args)
+        except Exception:  # Ray raises a bare Exception for a node that did not start
+            ray.shutdown()
+            if attempt == START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 @ray.remote(num_cpus=0, max_restarts=0)
@@ -252,12 +273,12 @@ class RayExecutor:
         owns = False
         if not ray.is_initialized():
             owns = True
-            local_runtime_environment()
-            common: dict[str, Any] = {"logging_level": logging.WARNING}
             if address == "local":
-                ray.init(num_cpus=num_cpus, include_dashboard=False, **common)
+                start_local_runtime(
+                    num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING
+                )
             else:
-                ray.init(address=address, **common)
+                ray.init(address=address, logging_level=logging.WARNING)
         per_addon = max(1, options.slots() // max(1, len(options.addon_urls)))
         endpoints = AddonEndpoints.remote(  # type: ignore[attr-defined]
             options.addon_urls, per_addon, options.policy.down_for_s

@@ -33,7 +33,7 @@ from relay_lib.batch import Recording, find_recordings, run_batch
 from relay_lib.client import RetryPolicy
 from relay_lib.executors import AsyncioExecutor
 from relay_lib.pipeline import RelayOptions
-from relay_lib.ray_executor import RayExecutor, local_runtime_environment
+from relay_lib.ray_executor import RayExecutor, start_local_runtime
 from tests.addon.conftest import start_service
 from tests.addon.relay.conftest import REPO, REQUEST_TIMEOUT_S
 from tests.addon.relay.test_e2e import annotation
@@ -103,8 +103,7 @@ def _ray_processes() -> list[int]:
 @pytest.fixture(scope="module")
 def ray_address() -> Iterator[str]:
     """A local Ray runtime for the module: 2 CPUs, 150 MB object store; nothing left after it."""
-    local_runtime_environment()
-    context = ray.init(
+    context = start_local_runtime(
         num_cpus=2, include_dashboard=False, object_store_memory=150 * 1024 * 1024,
         logging_level="WARNING",
     )  # fmt: skip

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from homeassistant import loader
 from homeassistant.core import Event, EventStateChangedData
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_test_home_assistant,
@@ -81,6 +82,8 @@ async def swap_writes(root: Path) -> dict[str, float]:
         async_test_home_assistant(config_dir=str(root / "ha")) as hass,
     ):
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # let HA find custom_components/
+        # Every real instance has it; `conversation` (a dependency of ours) reads its settings.
+        assert await async_setup_component(hass, "homeassistant", {})
         entry = MockConfigEntry(
             domain=DOMAIN,
             unique_id=str(pair.nodes["head"].machine_id).strip(),

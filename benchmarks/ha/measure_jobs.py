@@ -51,6 +51,8 @@ SENSOR = "sensor.vllm_cluster_download_progress"
 
 
 async def _entry(hass: HomeAssistant, pair: Any) -> MockConfigEntry:
+    # Every real instance has it; `conversation` (a dependency of ours) reads its settings.
+    assert await async_setup_component(hass, "homeassistant", {})
     head, worker = pair.head, pair.worker
     entry = MockConfigEntry(
         domain=DOMAIN,

@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.spark_control.const import DOMAIN
@@ -56,6 +57,7 @@ async def test_panel_log_latency(
     sim_pair_factory: Any,
     hass_ws_client: Any,
 ) -> None:
+    assert await async_setup_component(hass, "homeassistant", {})  # conversation needs it
     pair = await sim_pair_factory(PairConfig(vllm_load_seconds=10.0))
     entry = MockConfigEntry(
         domain=DOMAIN, unique_id=pair_machine_id(pair), data=sim_entry_data(pair)

@@ -1,6 +1,6 @@
 """Issue 18 and 14 figures from a real Home Assistant against the simulated Sparks; name=value.
 
-Runs benchmarks/ha/measure_jobs.py and measure_panel.py under pytest (Home Assistant's test
+Runs benchmarks/ha/measure_jobs.py under pytest (Home Assistant's test
 harness gives a real core, recorder, logbook and websocket API without a config directory):
 download_state_writes_per_s (target <= 1.0), health_reports_logbook_ratio (1,000-report burst
 of unchanged status; target <= 0.01), and panel_log_latency_ms (a swap log line from the
@@ -22,8 +22,7 @@ def main() -> int:
     result = subprocess.run(
         [
             sys.executable,
-            *("-m", "pytest", "-q", "-s"),
-            *("benchmarks/ha/measure_jobs.py", "benchmarks/ha/measure_panel.py"),
+            *("-m", "pytest", "benchmarks/ha/measure_jobs.py", "-q", "-s"),
             *("-p", "no:cacheprovider", "-o", "addopts="),
         ],
         cwd=ROOT,

@@ -261,6 +261,8 @@ async def test_hostile_values_are_refused_before_any_command_runs(
         ({"gpu_memory_utilization": [0.5]}, "gpu_memory_utilization", "invalid_field"),
         ({"fastsafetensors": "maybe"}, "fastsafetensors", "invalid_field"),
         ({"prefix_caching": {"a": 1}}, "prefix_caching", "invalid_field"),
+        ({"tool_call_parser": "hermes; reboot"}, "tool_call_parser", "invalid_input"),
+        ({"tool_call_parser": 7}, "tool_call_parser", "invalid_input"),
         ({"evil": "$(reboot)"}, "evil", "invalid_field"),
         ({"model": ["qwen36"]}, "model", "invalid_field"),
         ({"model": "nope"}, "model", "unknown_model"),
@@ -311,8 +313,10 @@ async def test_catalog_edits_reach_the_subscription(
         max_model_len=32768,
         gpu_memory_utilization=0.85,
         fastsafetensors=True,
+        tool_call_parser="hermes",
     )
     settings = result["model"]["settings"]
+    assert settings["tool_call_parser"] == "hermes"
     assert settings["max_model_len"] == 32768 and settings["fastsafetensors"] is True
     event = await subscription.until("catalog")
     pushed = next(m for m in event["catalog"] if m["key"] == "qwen36")

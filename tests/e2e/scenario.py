@@ -308,6 +308,15 @@ class Scenario:
         """The relay CLI finds the add-on through HA's discovery JSON and diarizes the sample."""
         sample = ensure_sample()
         await self.stack.wait_addon()
+        # The add-on answering is not enough: discovery says "ready" once HA's next poll saw it.
+        client = running(self.stack.client, "HA")
+        for _ in range(120):
+            endpoints = await client.get("/api/spark_control/endpoints", self.stack.rest_token)
+            if (endpoints.get("diarizer") or {}).get("ready"):
+                break
+            await asyncio.sleep(0.5)
+        else:
+            raise AssertionError(f"discovery never saw the add-on ready: {endpoints}")
         env = {**os.environ, "SPARK_CONTROL_TOKEN": self.stack.rest_token or ""}
         env.pop(MARKER_VAR, None)
         proc = await asyncio.create_subprocess_exec(

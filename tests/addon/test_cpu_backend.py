@@ -10,7 +10,7 @@ import soundfile as sf
 
 from evalkit.der import body_segments, der
 from spark_diarizer.backends.base import to_response
-from spark_diarizer.backends.cpu import CpuBackend
+from spark_diarizer.backends.cpu import CpuBackend, speech_pieces, window_positions
 from spark_diarizer.schema import validate_response
 from tests.addon.conftest import Conversation
 
@@ -89,3 +89,24 @@ def test_silence_gives_no_speakers(backend: CpuBackend) -> None:
     assert body["segments"] == []
     assert body["speakers_detected"] == []
     assert body["fingerprints"] == {}
+
+
+def test_window_d_vectors_do_not_move_with_the_level(
+    backend: CpuBackend, conversation: Conversation
+) -> None:
+    """resemblyzer reads a linear mel power spectrogram: without the per-window -30 dBFS
+    scaling a quiet speaker's windows embed far from the same voice spoken loudly."""
+    audio, _ = sf.read(conversation.wav, dtype="float32", frames=16000 * 20)
+    speech = backend.speech_grid(audio)
+    positions = window_positions(speech, audio.size, backend.params)[:6]
+    loud = backend.embed(audio, speech, positions)
+    quiet = backend.embed(audio * 0.05, speech, positions)  # -26 dB
+    assert np.min(np.sum(loud * quiet, axis=1)) > 0.99
+
+
+def test_speech_pieces_cut_runs_into_near_equal_parts() -> None:
+    speech = np.zeros(200, dtype=bool)
+    speech[10:100] = True  # 4.5 s run -> two pieces of about 2 s
+    speech[120:125] = True  # 0.25 s run -> one piece
+    assert speech_pieces(speech, 2.0) == [(10, 55), (55, 100), (120, 125)]
+    assert speech_pieces(np.zeros(10, dtype=bool), 2.0) == []

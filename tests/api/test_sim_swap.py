@@ -49,7 +49,13 @@ async def test_swap_reaches_ready(
     for state in (SwapState.STOPPING, SwapState.LAUNCHING, SwapState.LOADING, SwapState.READY):
         assert state in states
     assert states.index(SwapState.STOPPING) < states.index(SwapState.LOADING)
-    assert any(p.shard_percent is not None and 0 < p.shard_percent < 100 for p in seen)
+    # Seen failing once in a quiet fresh-clone run and once under load, never on rerun: the
+    # message carries what the swap saw so the next occurrence explains itself.
+    assert any(p.shard_percent is not None and 0 < p.shard_percent < 100 for p in seen), (
+        [(p.state.value, p.shard_percent) for p in seen][-12:],
+        [line for line in cluster.swap_log if "shards" in line or "Application" in line],
+        len(cluster.swap_log),
+    )
     assert any("Application startup complete." in line for line in cluster.swap_log)
     assert not cluster.swap_running
     status = await cluster.status()

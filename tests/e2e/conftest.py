@@ -22,25 +22,34 @@ OUT = REPO_ROOT / "build" / ("e2e" if MIN_HA_VERSION.startswith(f"{SERIES}.") el
 SCENARIO_TIMEOUT_S = 540
 
 
-@pytest.fixture(scope="session")
-def e2e_report() -> dict[str, dict[str, Any]]:
-    """The scenario's step results (it starts HA, the Sparks, the add-on and Chromium itself)."""
-    require_chromium()  # no browser is a failure, never a skip
-    report = OUT / "report.json"
+def run_scenario(module: str, out: Path, timeout_s: float) -> tuple[dict[str, dict[str, Any]], str]:
+    """Run one browser scenario module in its own process; its step report and its stdout.
+
+    No browser, a run past `timeout_s` or no report is a failure, never a skip.
+    """
+    require_chromium()
+    report = out / "report.json"
     report.unlink(missing_ok=True)
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "tests.e2e.scenario", "--out", str(OUT)],
+            [sys.executable, "-m", module, "--out", str(out)],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,
-            timeout=SCENARIO_TIMEOUT_S,
+            timeout=timeout_s,
             check=False,
         )
     except subprocess.TimeoutExpired as err:
-        pytest.fail(f"the browser scenario ran past {SCENARIO_TIMEOUT_S} s: {err.stderr!r}")
-    (OUT / "scenario.log").write_text(proc.stdout + proc.stderr)
+        pytest.fail(f"{module} ran past {timeout_s} s: {err.stderr!r}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scenario.log").write_text(proc.stdout + proc.stderr)
     if not report.is_file():
         tail = proc.stderr[-4000:]
-        pytest.fail(f"the scenario wrote no report (exit {proc.returncode}):\n{tail}")
-    return load(report)
+        pytest.fail(f"{module} wrote no report (exit {proc.returncode}):\n{tail}")
+    return load(report), proc.stdout
+
+
+@pytest.fixture(scope="session")
+def e2e_report() -> dict[str, dict[str, Any]]:
+    """The scenario's step results (it starts HA, the Sparks, the add-on and Chromium itself)."""
+    return run_scenario("tests.e2e.scenario", OUT, SCENARIO_TIMEOUT_S)[0]

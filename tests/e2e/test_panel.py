@@ -6,22 +6,17 @@ each test here judges one step of its report, so a failure names the step with i
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 
 from custom_components.spark_control.compat import MIN_HA_VERSION
-from tests.e2e.browser import require_chromium
+from tests.e2e.conftest import REPO_ROOT, run_scenario
 from tests.e2e.panel_scenario import AXE, PANEL_STEPS
-from tests.e2e.report import load
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SERIES = f"{MAJOR_VERSION}.{MINOR_VERSION}"
 OUT = (
     REPO_ROOT
@@ -34,29 +29,11 @@ SCENARIO_TIMEOUT_S = 840
 @pytest.fixture(scope="module")
 def panel_report() -> dict[str, dict[str, Any]]:
     """The panel scenario's step results (it starts HA, the Sparks and Chromium itself)."""
-    require_chromium()  # no browser is a failure, never a skip
     if not AXE.is_file():
         pytest.fail(f"{AXE} missing: run `make setup` (npm ci in frontend/)")
-    report = OUT / "report.json"
-    report.unlink(missing_ok=True)
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "tests.e2e.panel_scenario", "--out", str(OUT)],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=SCENARIO_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as err:
-        pytest.fail(f"the panel scenario ran past {SCENARIO_TIMEOUT_S} s: {err.stderr!r}")
-    (OUT / "scenario.log").write_text(proc.stdout + proc.stderr)
-    print(proc.stdout)  # the figures: panel_first_data_ms, panel_log_latency_ms
-    if not report.is_file():
-        pytest.fail(
-            f"the panel scenario wrote no report (exit {proc.returncode}):\n{proc.stderr[-4000:]}"
-        )
-    return load(report)
+    report, stdout = run_scenario("tests.e2e.panel_scenario", OUT, SCENARIO_TIMEOUT_S)
+    print(stdout)  # the figures: panel_first_data_ms, panel_log_latency_ms
+    return report
 
 
 def test_report_covers_every_step(panel_report: dict[str, dict[str, Any]]) -> None:

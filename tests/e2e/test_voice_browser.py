@@ -6,16 +6,12 @@ system Chromium); each test here judges one of its steps.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.browser import require_chromium
-from tests.e2e.conftest import OUT, REPO_ROOT
+from tests.e2e.conftest import OUT, run_scenario
 from tests.e2e.voice_scenario import STEPS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -27,25 +23,7 @@ SCENARIO_TIMEOUT_S = 480
 @pytest.fixture(scope="module")
 def voice_report() -> dict[str, dict[str, Any]]:
     """The voice scenario's step results."""
-    require_chromium()  # no browser is a failure, never a skip
-    report = VOICE_OUT / "report.json"
-    report.unlink(missing_ok=True)
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "tests.e2e.voice_scenario", "--out", str(VOICE_OUT)],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=SCENARIO_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as err:
-        pytest.fail(f"the voice scenario ran past {SCENARIO_TIMEOUT_S} s: {err.stderr!r}")
-    (VOICE_OUT / "scenario.log").write_text(proc.stdout + proc.stderr)
-    if not report.is_file():
-        tail = proc.stderr[-4000:]
-        pytest.fail(f"the voice scenario wrote no report (exit {proc.returncode}):\n{tail}")
-    return dict(json.loads(report.read_text()))
+    return run_scenario("tests.e2e.voice_scenario", VOICE_OUT, SCENARIO_TIMEOUT_S)[0]
 
 
 @pytest.mark.parametrize("step", STEPS)

@@ -12,6 +12,9 @@ with its missed / false-alarm / confusion parts:
   speaker it overlaps most (what perfect global clustering across chunks would give);
 - `oracle_seg`: reference turns of every chunk, embedded and fingerprinted by us, linked by the
   relay (the loss of global clustering alone);
+- `oracle_centroids`: oracle speech, and each chunk's speakers given as the mean of the windows
+  the reference assigns to them (perfect clustering); windows are then labelled and frames
+  resegmented as shipped. What resemblyzer windows allow at best, whatever the clustering;
 - `oracle_local`: the reference's own chunk-local turns with perfect linking: 0 % by construction
   except for cut turns (a sanity check of the harness).
 
@@ -42,6 +45,7 @@ from relay_lib.pipeline import RelayOptions, build_result  # noqa: E402
 from relay_lib.types import ChunkOutcome, parse_diarization  # noqa: E402
 from spark_diarizer.backends import cpu  # noqa: E402
 from spark_diarizer.backends.base import LocalDiarization, to_response  # noqa: E402
+from spark_diarizer.backends.timeline import drop_short_runs, fill_short_gaps, runs  # noqa: E402
 
 Segment = tuple[float, float, str]
 
@@ -154,6 +158,30 @@ class Harness:
             n = max(1, sum(v >= 1.0 for v in talk.values()))
         return cpu.label_speakers(positions, emb, speech, p, num_speakers=n)
 
+    def centroid_local(self, rec: Recording, a: int, b: int) -> LocalDiarization:
+        """Oracle speech, centroids from the reference (the windows' majority speaker), then the
+        shipped labelling: the best any clustering of these windows could do."""
+        speech, positions, emb = self.windows(rec, a, b, "oracle")
+        if not positions:
+            return LocalDiarization(segments=[])
+        truth = clip_truth(rec.truth, a / SR, b / SR)
+        names = sorted({k for _, _, k in truth})
+        length = self.backend.params.window_frames
+        owner = np.zeros(len(positions), dtype=int)
+        for i, pos in enumerate(positions):
+            start, end = pos / 100, (pos + length) / 100
+            talk = [sum(max(0.0, min(e, end) - max(s, start)) for s, e, k in truth if k == name)
+                    for name in names]  # fmt: skip
+            owner[i] = int(np.argmax(talk))
+        used = np.unique(owner)
+        centroids = cpu._centroids(emb, np.searchsorted(used, owner), used.size)
+        windows = [(pos, pos + length) for pos in positions]
+        labels = cpu.resegment(windows, emb @ centroids.T, speech, speech.size)
+        labels = fill_short_gaps(labels, int(self.backend.params.max_gap_s / cpu.FRAME_S))
+        labels = drop_short_runs(labels, int(self.backend.params.min_run_s / cpu.FRAME_S))
+        prints = cpu.fingerprint(windows, emb, np.argmax(emb @ centroids.T, axis=1), labels, 1.0)
+        return LocalDiarization(segments=runs(labels, cpu.FRAME_S), fingerprints=prints)
+
     def reference_local(self, rec: Recording, a: int, b: int) -> LocalDiarization:
         """Reference turns of the chunk, fingerprinted by our embedder over each speaker's solo
         windows."""
@@ -217,7 +245,7 @@ def relay(
     return [(t.start, t.end, t.speaker) for t in result.segments]
 
 
-SETTINGS = ("system", "oracle_vad", "oracle_count", "oracle_link", "oracle_seg")
+SETTINGS = ("system", "oracle_vad", "oracle_count", "oracle_link", "oracle_seg", "oracle_centroids")
 
 
 def evaluate(
@@ -236,6 +264,8 @@ def evaluate(
         for setting in settings:
             if setting == "oracle_seg":
                 locals_ = [harness.reference_local(rec, a, b) for a, b in bounds]
+            elif setting == "oracle_centroids":
+                locals_ = [harness.centroid_local(rec, a, b) for a, b in bounds]
             else:
                 source = "vad" if setting in ("system", "oracle_link") else "oracle"
                 count = setting == "oracle_count"
@@ -250,9 +280,15 @@ def evaluate(
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m evalkit.diagnose")
     parser.add_argument("--chunk", default="whole", help="10, 30 or whole")
+    parser.add_argument(
+        "--part", default="tune", help="tune, or held for oracle bounds only: never tune on it"
+    )
     parser.add_argument("--subset", default="all", help="all, 2spk or meeting")
     parser.add_argument("--set", action="append", default=[], help="CpuParams field=value")
     parser.add_argument("--threshold", type=float, help="relay threshold override")
+    parser.add_argument(
+        "--only", action="append", choices=SETTINGS, help="run only these settings (repeatable)"
+    )
     args = parser.parse_args(argv)
     fetch()
     params = cpu.CpuParams()
@@ -260,13 +296,16 @@ def main(argv: list[str]) -> int:
         key, value = item.split("=", 1)
         params = replace(params, **{key: type(getattr(params, key))(value)})
     backend = cpu.CpuBackend(threads=2, params=params)
-    recs = build_part("tune")
+    recs = build_part(args.part)
     if args.subset == "2spk":
         recs = [r for r in recs if r.speakers == 2 and r.kind == "constructed"]
     elif args.subset == "meeting":
         recs = [r for r in recs if 3 <= r.speakers <= 4 and r.duration >= 60]
     chunk_s = None if args.chunk == "whole" else float(args.chunk)
-    result = evaluate(Harness(backend), recs, chunk_s, params, threshold=args.threshold)
+    settings = tuple(args.only) if args.only else SETTINGS
+    result = evaluate(
+        Harness(backend), recs, chunk_s, params, threshold=args.threshold, settings=settings
+    )
     for setting, parts in result.items():
         print(f"{setting:13s} {parts.row()}")
     return 0

@@ -29,6 +29,7 @@ FRAMES_PER_GRID = 5  # mel frames per grid frame
 SAMPLES_PER_GRID = MEL_HOP * FRAMES_PER_GRID
 TARGET_RMS = 10 ** (-30 / 20)  # resemblyzer trains on utterances normalised to -30 dBFS
 MAX_GAIN = 10 ** (50 / 20)
+VAD_PEAK = 0.99  # the VAD input is scaled up to this peak at most (never clipped)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ class CpuParams:
     segment_s: float = 0.0  # speech runs are cut into pieces of about this length and each
     # piece is clustered as the mean of its windows (0 = cluster single windows)
     min_fingerprint_s: float = 1.0
-    vad_threshold: float = 0.5
+    vad_threshold: float = 0.25
+    vad_level_dbfs: float = -26.0  # chunk RMS the VAD sees (silero's speech probability falls
+    vad_max_gain_db: float = 30.0  # with level: quiet far-field speech was missed), capped gain
     vad_min_silence_ms: int = 100
     vad_speech_pad_ms: int = 30
 
@@ -122,7 +125,7 @@ class CpuBackend:
         try:
             with self._torch.inference_mode():
                 stamps = self._speech_timestamps(
-                    self._torch.from_numpy(audio),
+                    self._torch.from_numpy(vad_input(audio, p)),
                     self._vad,
                     threshold=p.vad_threshold,
                     sampling_rate=SAMPLE_RATE,
@@ -150,6 +153,19 @@ class CpuBackend:
                 tensor = self._torch.from_numpy(np.ascontiguousarray(mels[offset : offset + 128]))
                 out[offset : offset + 128] = self._encoder(tensor).cpu().numpy()
         return out
+
+
+def vad_input(audio: np.ndarray, p: CpuParams) -> np.ndarray:
+    """The chunk scaled to p.vad_level_dbfs RMS (peak at most VAD_PEAK, gain at most
+    p.vad_max_gain_db): silero-vad's speech probability falls with level, and at threshold 0.5 on
+    raw audio it missed 23-26 % of the reference speech of the real-speech set (AMI far-field
+    excerpts at -35..-55 dBFS). Only the VAD sees the scaled copy."""
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if rms == 0.0 or peak == 0.0:
+        return audio
+    gain = min(10 ** (p.vad_level_dbfs / 20) / rms, VAD_PEAK / peak, 10 ** (p.vad_max_gain_db / 20))
+    return (audio * gain).astype(np.float32)
 
 
 def grid_size(samples: int) -> int:

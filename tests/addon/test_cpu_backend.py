@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,7 +11,14 @@ import soundfile as sf
 
 from evalkit.der import body_segments, der
 from spark_diarizer.backends.base import to_response
-from spark_diarizer.backends.cpu import CpuBackend, speech_pieces, window_positions
+from spark_diarizer.backends.cpu import (
+    CpuBackend,
+    CpuParams,
+    denoise,
+    speech_pieces,
+    vad_input,
+    window_positions,
+)
 from spark_diarizer.schema import validate_response
 from tests.addon.conftest import Conversation
 
@@ -110,3 +118,58 @@ def test_speech_pieces_cut_runs_into_near_equal_parts() -> None:
     speech[120:125] = True  # 0.25 s run -> one piece
     assert speech_pieces(speech, 2.0) == [(10, 55), (55, 100), (120, 125)]
     assert speech_pieces(np.zeros(10, dtype=bool), 2.0) == []
+
+
+def test_noise_floor_is_taken_off_before_embedding(
+    backend: CpuBackend, conversation: Conversation
+) -> None:
+    """A voice 20 dB down over the same noise floor: scaled to -30 dBFS its windows are mostly
+    amplified noise unless the floor is subtracted first (on real speech the raw windows grouped
+    by noise level, not by speaker)."""
+    audio, _ = sf.read(conversation.wav, dtype="float32", frames=16000 * 20)
+    noise = np.random.default_rng(5).normal(0, 0.002, audio.size).astype(np.float32)
+    speech = backend.speech_grid(audio + noise)
+    positions = window_positions(speech, audio.size, backend.params)[:12]
+    shipped = backend.params
+    similarity = {}
+    try:
+        for subtract in (0.0, shipped.noise_subtract):
+            backend.params = replace(shipped, noise_subtract=subtract)
+            near = backend.embed(audio + noise, speech, positions)
+            far = backend.embed(audio * 0.1 + noise, speech, positions)
+            similarity[subtract] = float(np.mean(np.sum(near * far, axis=1)))
+    finally:
+        backend.params = shipped
+    print(similarity)
+    assert similarity[shipped.noise_subtract] > similarity[0.0] + 0.02
+
+
+def test_denoise_removes_a_stationary_floor_and_keeps_a_spectral_floor() -> None:
+    p = CpuParams()
+    floor = np.linspace(1.0, 2.0, 40)
+    mel = np.tile(floor, (300, 1))
+    mel[100:200] += 50.0  # speech frames
+    speech = np.zeros(60, dtype=bool)
+    speech[20:40] = True  # grid frames 20-39 = mel frames 100-199
+    clean = denoise(mel, speech, p)
+    np.testing.assert_allclose(clean[:100], p.noise_floor * mel[:100])
+    expected = np.broadcast_to(50.0 + floor - p.noise_subtract * floor, (100, 40))
+    np.testing.assert_allclose(clean[100:200], expected)
+    off = denoise(mel, speech, replace(p, noise_subtract=0.0))
+    assert off is mel
+
+
+def test_vad_sees_the_chunk_at_a_fixed_level_with_capped_gain() -> None:
+    p = CpuParams()
+    rng = np.random.default_rng(2)
+    quiet = (rng.normal(0, 1, 16000) * 10 ** (-45 / 20)).astype(np.float32)  # -45 dBFS RMS
+    level = 20 * np.log10(np.sqrt(np.mean(vad_input(quiet, p).astype(np.float64) ** 2)))
+    assert level == pytest.approx(p.vad_level_dbfs, abs=0.1)
+    faint = quiet * 10 ** (-40 / 20)  # -85 dBFS: the gain stops at vad_max_gain_db
+    gain_db = 20 * np.log10(np.max(np.abs(vad_input(faint, p))) / np.max(np.abs(faint)))
+    assert gain_db == pytest.approx(p.vad_max_gain_db, abs=0.01)
+    click = np.zeros(16000, dtype=np.float32)
+    click[100] = 0.5  # a lone peak: never pushed past 0.99
+    assert np.max(np.abs(vad_input(click, p))) == pytest.approx(0.99)
+    silence = np.zeros(1600, dtype=np.float32)
+    assert vad_input(silence, p) is silence

@@ -29,12 +29,13 @@ from tests.addon.relay.conftest import REQUEST_TIMEOUT_S
 pytestmark = pytest.mark.timeout(3600)
 
 # name in the held-back part -> (chunk seconds, DER bound in %, largest speaker-count error).
-# Measured (benchmarks/bench_real_speech.py, Nov 2026, level-normalised windows, in-chunk
-# threshold 0.35): 53.4 % with 1 of 2 speakers found; 68.0 % with 5 of 4. The bounds are those
-# plus 7-8 points: they catch a regression, they do not claim the targets (2 speakers
-# <= 15 %, meetings <= 30 %), which are not met.
+# Measured (benchmarks/bench_real_speech.py, Nov 2026: VAD on the chunk scaled to -26 dBFS at
+# threshold 0.25, the noise floor subtracted from the mel power, level-normalised windows,
+# in-chunk threshold 0.35, relay threshold 0.3): 41.6 % with 2 of 2 speakers found; 67.9 % with
+# 4 of 4. The bounds are those plus 7.4-8.1 points: they catch a regression, they do not claim
+# the targets (2 speakers <= 15 %, meetings <= 30 %), which are not met.
 SUBSET = {
-    "held-c01-2spk-60s-phone": (10.0, 61.0, 1),
+    "held-c01-2spk-60s-phone": (10.0, 49.0, 1),
     "trn07+trn08": (30.0, 76.0, 1),
 }
 

@@ -85,10 +85,12 @@ async def test_no_pty_drop_sends_no_signal_pty_drop_sends_sighup(sim_pair: SimPa
     # The client went away; a command that writes nothing is not signalled (OpenSSH without PTY).
     await eventually(_exists(home / "quiet-survived"), 20)
     async with ssh(sim_pair) as conn:
-        await conn.create_process(
-            "trap 'touch got-hup; exit 129' HUP; sleep 30 & wait", term_type="xterm"
+        hup = await conn.create_process(
+            "trap 'touch got-hup; exit 129' HUP; echo armed; sleep 30 & wait", term_type="xterm"
         )
-        await asyncio.sleep(0.5)
+        # Drop only once the trap is set: a fixed sleep lost that race on a busy machine (the
+        # default SIGHUP action then killed the shell before it could leave got-hup behind).
+        assert "armed" in await asyncio.wait_for(hup.stdout.readline(), 20)
     await eventually(_exists(home / "got-hup"), 20)
     del quiet
 

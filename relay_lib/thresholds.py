@@ -17,8 +17,9 @@
   44.4 / 45.8, 0.25 43.8 / 45.3, 0.3 42.7 / 45.3, 0.35 the same as 0.3; exact count 5 of 10 at
   0.2, 6 of 10 at 0.3. 0.3 was chosen and then taken back at the last minute: with it,
   tests/addon/relay/test_batch_ray.py::test_worker_killed_mid_chunk_is_retried hung (no request
-  reached its gate in 300 s, every run, only after the module's first test; it passes at 0.2 and
-  with the old backend at 0.3 it still hung), a cause not found in time. Moving to 0.3 is the
+  reached its gate in 300 s, 4 of 4 runs, only after the module's first test, with the old
+  backend too; at 0.2 it passed 3 of 3 on a quiet machine but hung once under heavy load, so the
+  bug is latent and 0.3 only makes it certain), a cause not found in time. Moving to 0.3 is the
   next step once that is understood. Synthetic espeak voices are far apart
   on both sides (tests/addon/relay/test_e2e.py re-measures them on every run).
 """

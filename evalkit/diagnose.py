@@ -45,7 +45,6 @@ from relay_lib.pipeline import RelayOptions, build_result  # noqa: E402
 from relay_lib.types import ChunkOutcome, parse_diarization  # noqa: E402
 from spark_diarizer.backends import cpu  # noqa: E402
 from spark_diarizer.backends.base import LocalDiarization, to_response  # noqa: E402
-from spark_diarizer.backends.timeline import drop_short_runs, fill_short_gaps, runs  # noqa: E402
 
 Segment = tuple[float, float, str]
 
@@ -176,11 +175,9 @@ class Harness:
         used = np.unique(owner)
         centroids = cpu._centroids(emb, np.searchsorted(used, owner), used.size)
         windows = [(pos, pos + length) for pos in positions]
-        labels = cpu.resegment(windows, emb @ centroids.T, speech, speech.size)
-        labels = fill_short_gaps(labels, int(self.backend.params.max_gap_s / cpu.FRAME_S))
-        labels = drop_short_runs(labels, int(self.backend.params.min_run_s / cpu.FRAME_S))
-        prints = cpu.fingerprint(windows, emb, np.argmax(emb @ centroids.T, axis=1), labels, 1.0)
-        return LocalDiarization(segments=runs(labels, cpu.FRAME_S), fingerprints=prints)
+        scores = emb @ centroids.T
+        labels = cpu.resegment(windows, scores, speech, speech.size)
+        return cpu.finish(labels, windows, emb, np.argmax(scores, axis=1), self.backend.params)
 
     def reference_local(self, rec: Recording, a: int, b: int) -> LocalDiarization:
         """Reference turns of the chunk, fingerprinted by our embedder over each speaker's solo

@@ -277,6 +277,17 @@ def label_speakers(
         min_windows = max(1, round(min_s / step_s))
         assignment, centroids = cluster(embeddings, p, max_speakers, num_speakers, min_windows)
         labels = resegment(windows, embeddings @ centroids.T, speech, speech.size)
+    return finish(labels, windows, embeddings, assignment, p)
+
+
+def finish(
+    labels: np.ndarray,
+    windows: list[tuple[int, int]],
+    embeddings: np.ndarray,
+    assignment: np.ndarray,
+    p: CpuParams,
+) -> LocalDiarization:
+    """Frame labels to turns: pauses bridged, short runs dropped, one fingerprint per speaker."""
     labels = fill_short_gaps(labels, int(p.max_gap_s / FRAME_S))
     labels = drop_short_runs(labels, int(p.min_run_s / FRAME_S))
     prints = fingerprint(windows, embeddings, assignment, labels, p.min_fingerprint_s)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.stats import rankdata
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "gpu_addon")]
@@ -54,11 +55,7 @@ def summary(name: str, same: np.ndarray, different: np.ndarray) -> str:
 
 def auc(same: np.ndarray, different: np.ndarray) -> float:
     """P(a different-speaker pair is farther apart than a same-speaker pair), ties half."""
-    values = np.concatenate([same, different])
-    ranks = np.argsort(np.argsort(values, kind="stable"), kind="stable") + 1.0
-    for value in np.unique(values):  # average ranks of ties
-        tied = values == value
-        ranks[tied] = ranks[tied].mean()
+    ranks = rankdata(np.concatenate([same, different]))  # ties get their average rank
     higher = ranks[same.size :].sum() - different.size * (different.size + 1) / 2
     return float(higher / (same.size * different.size))
 
@@ -67,8 +64,8 @@ def eer(same: np.ndarray, different: np.ndarray) -> str:
     """The threshold where the share of same pairs above it equals the share of different
     pairs below it, and that share."""
     grid = np.unique(np.concatenate([same, different]))
-    miss = np.array([np.mean(same > t) for t in grid])
-    false = np.array([np.mean(different <= t) for t in grid])
+    miss = 1.0 - np.searchsorted(np.sort(same), grid, side="right") / same.size
+    false = np.searchsorted(np.sort(different), grid, side="right") / different.size
     i = int(np.argmin(np.abs(miss - false)))
     return f"{100 * (miss[i] + false[i]) / 2:.1f} % at {grid[i]:.3f}"
 

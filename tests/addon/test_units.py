@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evalkit.distances import auc, eer
 from spark_diarizer.backends.base import LocalDiarization, to_response
 from spark_diarizer.backends.timeline import drop_short_runs, fill_short_gaps, runs
 from spark_diarizer.config import Settings, load_settings
@@ -121,3 +122,17 @@ def test_api_token_from_every_source(tmp_path: Path) -> None:
 def test_bad_api_tokens_are_refused_at_start(token: str) -> None:
     with pytest.raises(ValueError, match="api_token"):
         Settings(api_token=token).validate()
+
+
+def test_distance_auc_and_eer_match_their_definitions() -> None:
+    """evalkit.distances's rank-based AUC and sorted EER equal the pairwise definitions."""
+    rng = np.random.default_rng(0)
+    same = np.round(rng.normal(0.2, 0.1, 300), 2)  # rounded: ties must count half
+    different = np.round(rng.normal(0.4, 0.1, 400), 2)
+    pairs = (different[:, None] > same[None, :]) + 0.5 * (different[:, None] == same[None, :])
+    assert auc(same, different) == pytest.approx(float(pairs.mean()))
+    grid = np.unique(np.concatenate([same, different]))
+    miss = np.array([np.mean(same > t) for t in grid])
+    false = np.array([np.mean(different <= t) for t in grid])
+    i = int(np.argmin(np.abs(miss - false)))
+    assert eer(same, different) == f"{100 * (miss[i] + false[i]) / 2:.1f} % at {grid[i]:.3f}"
